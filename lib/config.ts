@@ -1,0 +1,103 @@
+/**
+ * The gateway's settings, read from the environment in this one place. Every other module receives a
+ * `GatewayConfig`; a missing or malformed variable fails with an error that names it.
+ */
+import { ConfigurationError } from './errors.js'
+import type { FcContext, FcCredentials } from './fc/types.js'
+
+/** Typed settings with their documented defaults. */
+export interface GatewayConfig {
+  /** Base URL of IoT Platform's API: `IOT_ENDPOINT`, else `https://iot.${IOT_REGION ?? FC_REGION}.aliyuncs.com`. */
+  iotEndpoint: string
+  /** `IOT_INSTANCE_ID`, sent as `IotInstanceId` when set. @default undefined */
+  iotInstanceId?: string
+  /** `MAX_PAYLOAD_BYTES`: largest decoded payload accepted. @default 262144 */
+  maxPayloadBytes: number
+  /** `PUB_TIMEOUT_MS`: connect and read timeout of one Pub call. @default 5000 */
+  pubTimeoutMs: number
+  /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
+  environmentCredentials?: FcCredentials
+}
+
+type Env = Record<string, string | undefined>
+
+const REGION = /^[a-z]{2}-[a-z]+(?:-\d+)?$/
+
+/**
+ * Reads and checks the gateway's settings.
+ * @param env - the process environment, or a stand-in in tests
+ * @throws ConfigurationError naming the variable to set or fix
+ * @example const config = loadConfig(process.env)
+ */
+export function loadConfig(env: Env): GatewayConfig {
+  return {
+    iotEndpoint: iotEndpoint(env),
+    iotInstanceId: nonEmpty(env.IOT_INSTANCE_ID),
+    maxPayloadBytes: positiveInteger(env, 'MAX_PAYLOAD_BYTES', 262_144),
+    pubTimeoutMs: positiveInteger(env, 'PUB_TIMEOUT_MS', 5_000),
+    environmentCredentials: environmentCredentials(env),
+  }
+}
+
+/**
+ * The credentials to sign this invocation's calls with: the function role's STS credentials when FC
+ * passes them (they rotate, so they are taken per invocation), else the environment's keys.
+ * @throws ConfigurationError when neither is available
+ */
+export function credentialsFor(
+  context: Pick<FcContext, 'credentials'>,
+  config: GatewayConfig,
+): FcCredentials {
+  const role = context.credentials
+  if (role?.accessKeyId && role.accessKeySecret) {
+    return {
+      accessKeyId: role.accessKeyId,
+      accessKeySecret: role.accessKeySecret,
+      securityToken: nonEmpty(role.securityToken),
+    }
+  }
+  if (config.environmentCredentials) return config.environmentCredentials
+  throw new ConfigurationError(
+    'No credentials to call IoT Platform: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  )
+}
+
+function iotEndpoint(env: Env): string {
+  const endpoint = nonEmpty(env.IOT_ENDPOINT)
+  if (endpoint) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
+      throw new ConfigurationError('IOT_ENDPOINT must be a URL such as https://iot.cn-shanghai.aliyuncs.com')
+    }
+    return endpoint.replace(/\/$/, '')
+  }
+  const region = nonEmpty(env.IOT_REGION) ?? nonEmpty(env.FC_REGION)
+  if (!region) throw new ConfigurationError('No IoT Platform region: set IOT_REGION (or IOT_ENDPOINT)')
+  if (!REGION.test(region)) throw new ConfigurationError(`IOT_REGION is not a region id such as cn-shanghai`)
+  return `https://iot.${region}.aliyuncs.com`
+}
+
+function environmentCredentials(env: Env): FcCredentials | undefined {
+  const accessKeyId = nonEmpty(env.ALIBABA_CLOUD_ACCESS_KEY_ID)
+  const accessKeySecret = nonEmpty(env.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+  if (!accessKeyId && !accessKeySecret) return undefined
+  if (!accessKeyId)
+    throw new ConfigurationError('ALIBABA_CLOUD_ACCESS_KEY_SECRET is set without ALIBABA_CLOUD_ACCESS_KEY_ID')
+  if (!accessKeySecret)
+    throw new ConfigurationError('ALIBABA_CLOUD_ACCESS_KEY_ID is set without ALIBABA_CLOUD_ACCESS_KEY_SECRET')
+  return { accessKeyId, accessKeySecret, securityToken: nonEmpty(env.ALIBABA_CLOUD_SECURITY_TOKEN) }
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive whole number, not "${raw}"`)
+  }
+  return value
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim()
+  return trimmed ? trimmed : undefined
+}

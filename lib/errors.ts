@@ -1,0 +1,167 @@
+/**
+ * Every failure the gateway can answer with. Each error carries the HTTP status it becomes and the
+ * code callers see; the message is always ours and safe to show, and a vendor error survives only as
+ * `cause`.
+ */
+
+/** One offending field: a JSON pointer into the caller's message and what is wrong with it. */
+export interface ErrorDetail {
+  pointer: string
+  message: string
+}
+
+/** Base of all gateway errors. */
+export abstract class GatewayError extends Error {
+  abstract readonly status: number
+  readonly code: string
+  readonly details: ErrorDetail[]
+  /** IoT Platform's own error code, when IoT's answer caused this error. */
+  readonly iotCode?: string
+
+  constructor(
+    code: string,
+    message: string,
+    options?: { details?: ErrorDetail[]; cause?: unknown; iotCode?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options?.details ?? []
+    this.iotCode = options?.iotCode
+  }
+
+  /** HTTP headers the answer needs besides its JSON body. */
+  get headers(): Record<string, string> {
+    return {}
+  }
+
+  /** The `error` object of the answer: nothing here comes from a vendor but IoT's code. */
+  toBody(): { code: string; message: string; details: ErrorDetail[]; iotCode?: string } {
+    const body = { code: this.code, message: this.message, details: this.details }
+    return this.iotCode === undefined ? body : { ...body, iotCode: this.iotCode }
+  }
+
+  /** Whether the same message may succeed later (throttling, outages, the gateway's own setup). */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500
+  }
+}
+
+/** Malformed JSON or a message that breaks the schema. */
+export class InvalidRequestError extends GatewayError {
+  readonly status = 400
+
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('InvalidRequest', message, { details })
+  }
+}
+
+/** Anything but POST on the HTTP trigger. */
+export class MethodNotAllowedError extends GatewayError {
+  readonly status = 405
+
+  constructor(method: string) {
+    super('MethodNotAllowed', `Method ${method} is not allowed; use POST`)
+  }
+
+  override get headers(): Record<string, string> {
+    return { allow: 'POST' }
+  }
+}
+
+/** A decoded payload above the configured limit. */
+export class PayloadTooLargeError extends GatewayError {
+  readonly status = 413
+
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('PayloadTooLarge', message, { details })
+  }
+}
+
+/** IoT Platform refused the message itself; IoT's code is kept so the caller can act on it. */
+export class MessageRejectedError extends GatewayError {
+  readonly status: 404 | 422
+
+  constructor(iotCode: string, message: string, status: 404 | 422, cause?: unknown) {
+    super(iotCode, message, { cause })
+    this.status = status
+  }
+}
+
+/** IoT Platform refused the gateway's own credentials, signature or instance: no caller can fix it. */
+export class UpstreamRejectedError extends GatewayError {
+  readonly status = 502
+
+  constructor(iotCode: string, cause?: unknown) {
+    super('UpstreamRejected', `IoT Platform rejected the gateway's configuration (${iotCode})`, {
+      cause,
+      iotCode,
+    })
+  }
+}
+
+/** IoT Platform throttled the call (account quota of Pub calls per second). */
+export class ThrottledError extends GatewayError {
+  readonly status = 429
+
+  constructor(iotCode: string, cause?: unknown) {
+    super('Throttled', `IoT Platform throttled the publish (${iotCode}); retry later`, { cause, iotCode })
+  }
+}
+
+/** IoT Platform or the network between failed in a way a later attempt may cure. */
+export class UpstreamUnavailableError extends GatewayError {
+  readonly status = 503
+
+  constructor(iotCode: string, cause?: unknown) {
+    super('UpstreamUnavailable', `IoT Platform is unavailable (${iotCode}); retry later`, { cause, iotCode })
+  }
+}
+
+/** IoT Platform did not answer in time. The message may or may not have been published. */
+export class UpstreamTimeoutError extends GatewayError {
+  readonly status = 504
+
+  constructor(iotCode: string, cause?: unknown) {
+    super('UpstreamTimeout', `IoT Platform did not answer in time (${iotCode})`, { cause, iotCode })
+  }
+}
+
+/** The gateway itself lacks a setting; the message names what the operator must set. */
+export class ConfigurationError extends GatewayError {
+  readonly status = 500
+
+  constructor(message: string) {
+    super('GatewayMisconfigured', message)
+  }
+}
+
+/** Anything unexpected: callers get a generic message, the log gets the cause. */
+export class InternalError extends GatewayError {
+  readonly status = 500
+
+  constructor(cause: unknown) {
+    super('InternalError', 'The gateway failed unexpectedly', { cause })
+  }
+}
+
+/** Turns whatever was thrown into a gateway error, hiding unexpected ones behind a generic 500. */
+export function toGatewayError(error: unknown): GatewayError {
+  return error instanceof GatewayError ? error : new InternalError(error)
+}
+
+/**
+ * What a direct invocation throws so that FC's retry policy applies: the gateway's code and message,
+ * and nothing of the vendor's error (FC prints what is thrown, cause included).
+ */
+export class InvocationFailedError extends Error {
+  readonly code: string
+  readonly status: number
+
+  constructor(error: GatewayError) {
+    super(`${error.code}: ${error.message}`)
+    this.name = error.name
+    this.code = error.code
+    this.status = error.status
+  }
+}

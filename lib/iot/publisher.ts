@@ -1,0 +1,85 @@
+/**
+ * Publishes to IoT Platform through `@alicloud/pop-core`. One keep-alive agent serves the whole
+ * instance; credentials are taken per invocation because the role's STS credentials rotate.
+ */
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+// The RPC client alone: pop-core's index also loads the ROA client and xml2js, which Pub never needs.
+import RPCClient from '@alicloud/pop-core/lib/rpc.js'
+import { UpstreamUnavailableError } from '../errors.js'
+import type { FcCredentials } from '../fc/types.js'
+import { translatePubError } from './pub-errors.js'
+import type { PubParameters } from './pub-parameters.js'
+
+const IOT_API_VERSION = '2018-01-20'
+
+/** What IoT answered for a delivered message. */
+export interface PublishResult {
+  /** IoT's MessageId, every digit kept (it exceeds 2^53). */
+  messageId: string
+  /** IoT's RequestId, for support tickets. */
+  requestId: string
+}
+
+/** Sends one `Pub` call; the seam tests and the retry layer wrap. */
+export interface Publisher {
+  publish(parameters: PubParameters): Promise<PublishResult>
+}
+
+/** Where and how to reach IoT Platform. */
+export interface IotPublisherOptions {
+  endpoint: string
+  credentials: FcCredentials
+  timeoutMs: number
+}
+
+interface PubResponse {
+  RequestId?: unknown
+  Success?: unknown
+  MessageId?: unknown
+}
+
+// pop-core's typings omit credentialsProvider, which it calls before every request.
+type RpcClientConfig = ConstructorParameters<typeof RPCClient>[0]
+
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true }),
+  'https:': new HttpsAgent({ keepAlive: true }),
+}
+
+/**
+ * A publisher bound to one invocation's credentials, sharing the instance's keep-alive connection.
+ * @example await createIotPublisher({ endpoint, credentials, timeoutMs: 5000 }).publish(parameters)
+ */
+export function createIotPublisher(options: IotPublisherOptions): Publisher {
+  const { credentials } = options
+  const client = new RPCClient({
+    endpoint: options.endpoint,
+    apiVersion: IOT_API_VERSION,
+    credentialsProvider: { getCredentials: async () => credentials },
+  } as unknown as RpcClientConfig)
+  const agent = options.endpoint.startsWith('https:') ? agents['https:'] : agents['http:']
+  // POST keeps the token and signature out of the URL, which pop-core copies into its error messages.
+  const requestOptions = { method: 'POST', timeout: options.timeoutMs, agent }
+
+  return {
+    async publish(parameters) {
+      let response: PubResponse
+      try {
+        response = await client.request<PubResponse>('Pub', parameters, requestOptions)
+      } catch (thrown) {
+        throw translatePubError(thrown)
+      }
+      return toResult(response)
+    },
+  }
+}
+
+// pop-core throws only when the body has a Code; a bare Success:false still means nothing was published.
+function toResult(response: PubResponse): PublishResult {
+  const requestId = typeof response.RequestId === 'string' ? response.RequestId : ''
+  if (response.Success !== true || response.MessageId === undefined || response.MessageId === null) {
+    throw new UpstreamUnavailableError('SuccessFalse', { requestId })
+  }
+  return { messageId: String(response.MessageId), requestId }
+}
