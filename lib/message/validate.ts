@@ -49,7 +49,10 @@ function describe(error: ErrorObject): ErrorDetail[] {
       ]
     case 'additionalProperties':
       return [
-        { pointer: `${at}/${pointerSegment(error.params.additionalProperty)}`, message: 'is not a known field' },
+        {
+          pointer: `${at}/${pointerSegment(error.params.additionalProperty)}`,
+          message: 'is not a known field',
+        },
       ]
     case 'propertyNames':
       // Its sub-errors name the property; this summary adds nothing.
