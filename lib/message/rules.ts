@@ -52,6 +52,10 @@ function payloadProblems(message: PublishMessage): ErrorDetail[] {
   if (!hasPayload && payloadBase64 === undefined) {
     return [{ pointer: '/payload', message: 'is required, unless payloadBase64 is given' }]
   }
+  if (message.payload === '' || payloadBase64 === '') {
+    const pointer = hasPayload ? '/payload' : '/payloadBase64'
+    return [{ pointer, message: 'must not be empty: IoT Platform refuses an empty message' }]
+  }
   // The schema's pattern admits unused bits in the last character; only canonical base64 round-trips.
   if (
     payloadBase64 !== undefined &&

@@ -1,0 +1,264 @@
+/**
+ * A local stand-in for IoT Platform's `Pub` API, for development and tests. It listens on 127.0.0.1,
+ * authenticates requests the way the POP gateway does (signature v1, timestamp, nonce, STS token),
+ * answers with IoT's real success and error shapes, and records what it delivered.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
+import { signRpc } from './signature.js'
+
+/** An AccessKey pair the emulator accepts; a security token makes it STS credentials. */
+export interface EmulatorCredentials {
+  accessKeyId: string
+  accessKeySecret: string
+  securityToken?: string
+  /** When the STS token stops being accepted. */
+  expiresAt?: Date
+}
+
+/** How the emulator starts. */
+export interface IotEmulatorOptions {
+  /** Accepted credentials. @default [DEV_CREDENTIALS] */
+  credentials?: EmulatorCredentials[]
+  /** Instance ids that exist; when empty, any IotInstanceId is accepted. @default [] */
+  instanceIds?: string[]
+  /** Delay before each answer, to imitate the network. @default 0 */
+  latencyMs?: number
+}
+
+/** An answer the emulator gives instead of handling the request, to provoke what IoT rarely does. */
+export interface CannedAnswer {
+  status: number
+  body: string
+  contentType?: string
+}
+
+/** The credentials `npm start` and the tests use with the emulator; they unlock nothing real. */
+export const DEV_CREDENTIALS: EmulatorCredentials = {
+  accessKeyId: 'LTAIemulatorDevKey01',
+  accessKeySecret: 'emulator-dev-secret-not-for-production',
+}
+
+const API_VERSION = '2018-01-20'
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
+const COMMON = [
+  'AccessKeyId',
+  'Action',
+  'Format',
+  'Signature',
+  'SignatureMethod',
+  'SignatureNonce',
+  'SignatureVersion',
+  'Timestamp',
+  'Version',
+]
+const HOST_ID = 'iot.emulator.local'
+const FIRST_MESSAGE_ID = 1_889_455_942_124_347_329n
+
+/** The emulator; `message` events carry each `DeliveredMessage`. */
+export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
+  /** Every message delivered, in order. */
+  readonly delivered: DeliveredMessage[] = []
+  /** TCP connections accepted, to check that callers keep theirs alive. */
+  connections = 0
+  /** Requests answered, whatever the answer. */
+  calls = 0
+  /** Method and URL of every request, to check that nothing secret travels in a URL. */
+  readonly requests: { method: string; url: string }[] = []
+
+  readonly #credentials = new Map<string, EmulatorCredentials>()
+  readonly #instanceIds: Set<string>
+  readonly #products = new Map<string, Set<string>>()
+  readonly #nonces = new Map<string, number>()
+  readonly #latencyMs: number
+  readonly #canned: CannedAnswer[] = []
+  #nextMessageId = FIRST_MESSAGE_ID
+  #server: Server | undefined
+  #url = ''
+
+  constructor(options: IotEmulatorOptions = {}) {
+    super()
+    for (const credentials of options.credentials ?? [DEV_CREDENTIALS]) this.addCredentials(credentials)
+    this.#instanceIds = new Set(options.instanceIds ?? [])
+    this.#latencyMs = options.latencyMs ?? 0
+  }
+
+  /** The base URL, e.g. `http://127.0.0.1:40123`, once started. */
+  get url(): string {
+    return this.#url
+  }
+
+  /** Accepts another AccessKey pair or STS credentials. */
+  addCredentials(credentials: EmulatorCredentials): void {
+    this.#credentials.set(credentials.accessKeyId, credentials)
+  }
+
+  /**
+   * Declares a product and its devices. Once any product is declared, others do not exist; until then
+   * every product and device does.
+   */
+  registerProduct(productKey: string, deviceNames: string[]): void {
+    this.#products.set(productKey, new Set(deviceNames))
+  }
+
+  /** Gives `answer` to the next `times` requests instead of handling them. */
+  answerNext(answer: CannedAnswer, times = 1): void {
+    for (let i = 0; i < times; i++) this.#canned.push(answer)
+  }
+
+  /** Listens on 127.0.0.1 (port 0 picks a free one) and resolves with the base URL. */
+  async start(port = 0): Promise<string> {
+    const server = createServer((request, response) => void this.#answer(request, response))
+    server.on('connection', () => this.connections++)
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    this.#server = server
+    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return this.#url
+  }
+
+  /** Stops listening and closes every connection. */
+  async stop(): Promise<void> {
+    const server = this.#server
+    if (!server) return
+    this.#server = undefined
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  async #answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    this.calls++
+    this.requests.push({ method: request.method ?? '', url: request.url ?? '' })
+    const parameters = await readParameters(request)
+    const canned = this.#canned.shift()
+    if (canned) {
+      send(response, canned.status, canned.body, canned.contentType)
+      return
+    }
+    const requestId = randomUUID().toUpperCase()
+    const outcome = this.#handle(request.method ?? 'GET', parameters)
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs))
+    if (isRefusal(outcome)) {
+      const body =
+        outcome.status === 200
+          ? { RequestId: requestId, Success: false, Code: outcome.code, ErrorMessage: outcome.message }
+          : { RequestId: requestId, HostId: HOST_ID, Code: outcome.code, Message: outcome.message }
+      send(response, outcome.status, JSON.stringify(body))
+      return
+    }
+    // MessageId is written as a bare number above 2^53, exactly as IoT Platform does.
+    send(response, 200, `{"RequestId":"${requestId}","Success":true,"MessageId":${outcome.messageId}}`)
+  }
+
+  #handle(method: string, parameters: Record<string, string>): DeliveredMessage | PubRefusal {
+    const refusal = this.#authenticate(method, parameters) ?? this.#checkAction(parameters)
+    if (refusal) return refusal
+    const read = readPub(parameters)
+    if (isRefusal(read)) return read
+    const unknown = this.#findUnknown(read.productKey, read.topicFullName, read.iotInstanceId)
+    if (unknown) return unknown
+    const message = { ...read, messageId: String(this.#nextMessageId++) }
+    this.delivered.push(message)
+    this.emit('message', message)
+    return message
+  }
+
+  #authenticate(method: string, parameters: Record<string, string>): PubRefusal | undefined {
+    const absent = COMMON.find((name) => !parameters[name])
+    if (absent) return refuse(400, 'MissingParameter', `The input parameter "${absent}" is not supplied.`)
+    const timestamp = parameters.Timestamp ?? ''
+    if (!TIMESTAMP.test(timestamp))
+      return refuse(400, 'InvalidTimeStamp.Format', 'The specified timestamp is not valid.')
+    if (Math.abs(Date.parse(timestamp) - Date.now()) > MAX_CLOCK_SKEW_MS) {
+      return refuse(400, 'InvalidTimeStamp.Expired', 'The specified time stamp or date value is expired.')
+    }
+    if (parameters.SignatureMethod !== 'HMAC-SHA1' || parameters.SignatureVersion !== '1.0') {
+      return refuse(
+        400,
+        'InvalidParameter',
+        'Only SignatureMethod HMAC-SHA1, SignatureVersion 1.0 are emulated.',
+      )
+    }
+    const credentials = this.#credentials.get(parameters.AccessKeyId ?? '')
+    if (!credentials) return refuse(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
+    if (signRpc(method, parameters, credentials.accessKeySecret) !== parameters.Signature) {
+      return refuse(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.')
+    }
+    if (credentials.securityToken !== undefined) {
+      if (parameters.SecurityToken !== credentials.securityToken) {
+        return refuse(
+          400,
+          'InvalidSecurityToken.MismatchWithAccessKey',
+          'The security token does not match the access key.',
+        )
+      }
+      if (credentials.expiresAt && credentials.expiresAt.getTime() <= Date.now()) {
+        return refuse(400, 'InvalidSecurityToken.Expired', 'The security token has expired.')
+      }
+    }
+    return this.#useNonce(parameters.SignatureNonce ?? '')
+  }
+
+  #useNonce(nonce: string): PubRefusal | undefined {
+    const now = Date.now()
+    if (this.#nonces.has(nonce))
+      return refuse(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.')
+    // A nonce older than the clock window can no longer be replayed: its timestamp would be refused.
+    if (this.#nonces.size > 100_000) {
+      for (const [seen, at] of this.#nonces) if (now - at > MAX_CLOCK_SKEW_MS) this.#nonces.delete(seen)
+    }
+    this.#nonces.set(nonce, now)
+    return undefined
+  }
+
+  #checkAction(parameters: Record<string, string>): PubRefusal | undefined {
+    if (parameters.Version !== API_VERSION)
+      return refuse(400, 'InvalidVersion', 'Specified parameter Version is not valid.')
+    if (parameters.Action !== 'Pub')
+      return refuse(404, 'InvalidAction.NotFound', 'Specified api is not found.')
+    return undefined
+  }
+
+  #findUnknown(productKey: string, topic: string, instanceId: string | undefined): PubRefusal | undefined {
+    if (instanceId !== undefined && this.#instanceIds.size > 0 && !this.#instanceIds.has(instanceId)) {
+      return refuse(200, 'iot.system.InstanceNotFound', 'The instance is not found.')
+    }
+    if (this.#products.size === 0) return undefined
+    const devices = this.#products.get(productKey)
+    if (!devices) return refuse(200, 'iot.prod.NotExistedProduct', 'The specified product does not exist.')
+    const device = deviceOfTopic(productKey, topic)
+    if (device !== undefined && !devices.has(device)) {
+      return refuse(200, 'iot.device.NotExistedDevice', 'The specified device does not exist.')
+    }
+    return undefined
+  }
+}
+
+function refuse(status: number, code: string, message: string): PubRefusal {
+  return { status, code, message }
+}
+
+// RPC parameters arrive in the query (GET) or as a form body (POST).
+async function readParameters(request: IncomingMessage): Promise<Record<string, string>> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  const query = new URL(request.url ?? '/', 'http://emulator').searchParams
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+  return { ...Object.fromEntries(query), ...Object.fromEntries(form) }
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'application/json;charset=utf-8',
+): void {
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+  })
+  response.end(body)
+}

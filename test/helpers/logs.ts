@@ -1,0 +1,27 @@
+/** Captures the structured log lines written to standard output while a test runs. */
+
+const captured: Record<string, unknown>[] = []
+let installed = false
+
+/** Diverts lines that look like the gateway's JSON logs into memory; other output passes through. */
+export function installLogCapture(): void {
+  if (installed) return
+  installed = true
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : ''
+    if (!text.startsWith('{"level":')) return (write as (...args: unknown[]) => boolean)(chunk, ...rest)
+    for (const line of text.split('\n').filter(Boolean)) captured.push(JSON.parse(line))
+    return true
+  }) as typeof process.stdout.write
+}
+
+/** The log lines captured since the last clear. */
+export function capturedLogs(): readonly Record<string, unknown>[] {
+  return captured
+}
+
+/** Forgets the captured lines. */
+export function clearCapturedLogs(): void {
+  captured.length = 0
+}

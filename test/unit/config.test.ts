@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest'
+import { credentialsFor, loadConfig } from '../../lib/config.js'
+import { ConfigurationError } from '../../lib/errors.js'
+
+const keys = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIenvKey123',
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'env-secret-123',
+}
+
+describe('loadConfig', () => {
+  it('derives the endpoint from IOT_REGION, with documented defaults', () => {
+    // Act
+    const config = loadConfig({ IOT_REGION: 'cn-shanghai' })
+
+    // Assess
+    expect(config).toEqual({
+      iotEndpoint: 'https://iot.cn-shanghai.aliyuncs.com',
+      iotInstanceId: undefined,
+      maxPayloadBytes: 262_144,
+      pubTimeoutMs: 5_000,
+      environmentCredentials: undefined,
+    })
+  })
+
+  it('falls back to FC_REGION, the function’s own region', () => {
+    // Act + Assess
+    expect(loadConfig({ FC_REGION: 'ap-southeast-1' }).iotEndpoint).toBe(
+      'https://iot.ap-southeast-1.aliyuncs.com',
+    )
+  })
+
+  it('prefers IOT_REGION over FC_REGION', () => {
+    // Act + Assess
+    expect(loadConfig({ IOT_REGION: 'cn-beijing', FC_REGION: 'cn-hangzhou' }).iotEndpoint).toBe(
+      'https://iot.cn-beijing.aliyuncs.com',
+    )
+  })
+
+  it('lets IOT_ENDPOINT override the region, without a trailing slash', () => {
+    // Act + Assess
+    expect(
+      loadConfig({ IOT_ENDPOINT: 'http://127.0.0.1:9001/', IOT_REGION: 'cn-shanghai' }).iotEndpoint,
+    ).toBe('http://127.0.0.1:9001')
+  })
+
+  it('reads the instance id, the payload limit, the timeout and the keys', () => {
+    // Act
+    const config = loadConfig({
+      IOT_REGION: 'cn-shanghai',
+      IOT_INSTANCE_ID: 'iot-06z00',
+      MAX_PAYLOAD_BYTES: '1024',
+      PUB_TIMEOUT_MS: '800',
+      ...keys,
+    })
+
+    // Assess
+    expect(config).toMatchObject({
+      iotInstanceId: 'iot-06z00',
+      maxPayloadBytes: 1024,
+      pubTimeoutMs: 800,
+      environmentCredentials: { accessKeyId: 'LTAIenvKey123', accessKeySecret: 'env-secret-123' },
+    })
+  })
+
+  it.each([
+    [{}, /IOT_REGION/],
+    [{ IOT_REGION: 'shanghai' }, /IOT_REGION/],
+    [{ IOT_ENDPOINT: 'iot.example.com' }, /IOT_ENDPOINT/],
+    [{ IOT_REGION: 'cn-shanghai', MAX_PAYLOAD_BYTES: '10kb' }, /MAX_PAYLOAD_BYTES/],
+    [{ IOT_REGION: 'cn-shanghai', PUB_TIMEOUT_MS: '-1' }, /PUB_TIMEOUT_MS/],
+    [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],
+    [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }, /ALIBABA_CLOUD_ACCESS_KEY_ID/],
+  ])('fails naming the variable to fix for %o', (env, variable) => {
+    // Act
+    const act = () => loadConfig(env)
+
+    // Assess
+    expect(act).toThrow(ConfigurationError)
+    expect(act).toThrow(variable)
+  })
+})
+
+describe('credentialsFor', () => {
+  const config = loadConfig({ IOT_REGION: 'cn-shanghai', ...keys })
+
+  it('prefers the role’s STS credentials from the context', () => {
+    // Prepare
+    const credentials = { accessKeyId: 'STS.role', accessKeySecret: 'role-secret', securityToken: 'token' }
+
+    // Act + Assess
+    expect(credentialsFor({ credentials }, config)).toEqual(credentials)
+  })
+
+  it('falls back to the environment’s keys when the function has no role', () => {
+    // Act + Assess
+    expect(credentialsFor({}, config)).toEqual({
+      accessKeyId: 'LTAIenvKey123',
+      accessKeySecret: 'env-secret-123',
+    })
+  })
+
+  it('ignores an empty credentials object', () => {
+    // Act + Assess
+    expect(
+      credentialsFor({ credentials: { accessKeyId: '', accessKeySecret: '' } }, config).accessKeyId,
+    ).toBe('LTAIenvKey123')
+  })
+
+  it('fails naming what to set when there are none', () => {
+    // Act
+    const act = () => credentialsFor({}, loadConfig({ IOT_REGION: 'cn-shanghai' }))
+
+    // Assess
+    expect(act).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/)
+  })
+})
