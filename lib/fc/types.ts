@@ -28,8 +28,13 @@ export interface FcHttpEvent {
   headers?: Record<string, string>
   queryParameters?: Record<string, string>
   requestContext: {
+    accountId?: string
+    domainName?: string
+    domainPrefix?: string
     requestId?: string
-    http: { method: string; path?: string; sourceIp?: string; userAgent?: string }
+    time?: string
+    timeEpoch?: string
+    http: { method: string; path?: string; protocol?: string; sourceIp?: string; userAgent?: string }
   }
 }
 

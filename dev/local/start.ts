@@ -1,0 +1,26 @@
+// `npm start`: runs the gateway locally, against the embedded IoT emulator unless IOT_ENDPOINT is set.
+import { formatDelivery } from './device-view.js'
+import { startLocalGateway } from './runner.js'
+
+const port = Number(process.env.PORT ?? 9000)
+const gateway = await startLocalGateway({ port, host: process.env.HOST ?? '127.0.0.1' })
+
+const example = JSON.stringify({
+  productKey: 'a1Q5XoYxxxx',
+  deviceName: 'device1',
+  topic: 'get',
+  payload: { hello: 'device' },
+})
+console.error(`iot-pub-gateway listening on ${gateway.url}
+
+Try it:
+  curl -s -X POST ${gateway.url}/ -H 'content-type: application/json' -d '${example}'
+
+${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}); each delivery is shown below.` : `Messages go to IoT Platform at ${process.env.IOT_ENDPOINT}.`}
+`)
+
+gateway.emulator?.on('message', (message) => console.error(formatDelivery(message)))
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void gateway.stop().then(() => process.exit(0)))
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { Ajv } from 'ajv'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+
+const require = createRequire(import.meta.url)
+const project = parse(readFileSync('s.yaml', 'utf8'))
+const gateway = project.resources.gateway
+const props = gateway.props
+
+// Serverless Devs fills ${vars.x} from the vars block; config() comes from the deployer's access keys.
+const resolvedProps = JSON.parse(
+  JSON.stringify(props).replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars[name])),
+)
+
+describe('s.yaml', () => {
+  it('is a Serverless Devs 3 project with an fc3 resource on nodejs20', () => {
+    // Assess
+    expect(project.edition).toBe('3.0.0')
+    expect(gateway.component).toBe('fc3')
+    expect(props.runtime).toBe('nodejs20')
+  })
+
+  it('matches the fc3 component’s schema', () => {
+    // Prepare
+    const schema = JSON.parse(readFileSync('../shared/fc3-component-schema.json', 'utf8'))
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema)
+
+    // Act
+    const valid = validate(resolvedProps)
+
+    // Assess
+    expect(validate.errors ?? []).toEqual([])
+    expect(valid).toBe(true)
+  })
+
+  it('points code and handler at the export the build produces', () => {
+    // Prepare
+    const [file, exported] = String(props.handler).split('.')
+    const bundle = resolve(props.code, `${file}.js`)
+
+    // Act
+    const module = require(bundle) as Record<string, unknown>
+
+    // Assess
+    expect(typeof module[exported ?? '']).toBe('function')
+  })
+
+  it('exposes an HTTP trigger for POST that FC authenticates', () => {
+    // Prepare
+    const http = props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'http')
+
+    // Assess
+    expect(http.triggerConfig).toMatchObject({ authType: 'function', methods: ['POST'] })
+  })
+
+  it('sets a role and the gateway’s variables, none of FC’s reserved ones, within 4 KB', () => {
+    // Prepare
+    const variables = resolvedProps.environmentVariables as Record<string, string>
+
+    // Assess
+    expect(props.role).toMatch(/^acs:ram::.+:role\/.+/)
+    expect(Object.keys(variables)).toEqual(
+      expect.arrayContaining(['IOT_REGION', 'IOT_INSTANCE_ID', 'MAX_PAYLOAD_BYTES']),
+    )
+    expect(Object.keys(variables).filter((name) => name.startsWith('FC_'))).toEqual([])
+    expect(Buffer.byteLength(JSON.stringify(variables))).toBeLessThanOrEqual(4096)
+  })
+
+  it('gives memory and timeout FC accepts', () => {
+    // Assess
+    expect(props.memorySize % 64).toBe(0)
+    expect(props.timeout).toBeGreaterThanOrEqual(10)
+  })
+})

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { formatDelivery } from '../../dev/local/device-view.js'
+import { type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+
+// The README's first curl, as a newcomer copies it.
+const curl = readFileSync('README.md', 'utf8').match(
+  /curl -s -X POST http:\/\/127\.0\.0\.1:9000(\/\S*) .*?-d '([^']+)'/,
+)
+
+describe('the local gateway (npm start)', () => {
+  let gateway: LocalGateway
+
+  beforeAll(async () => {
+    for (const name of [
+      'IOT_ENDPOINT',
+      'IOT_REGION',
+      'ALIBABA_CLOUD_ACCESS_KEY_ID',
+      'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    ]) {
+      vi.stubEnv(name, undefined)
+    }
+    gateway = await startLocalGateway({ port: 0 })
+  })
+
+  afterAll(async () => {
+    await gateway.stop()
+    vi.unstubAllEnvs()
+  })
+
+  it('delivers the README’s curl with no configuration', async () => {
+    // Prepare
+    const [, path, body] = curl ?? []
+
+    // Act
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+
+    // Assess
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      messageId: expect.stringMatching(/^\d+$/),
+      requestId: expect.any(String),
+    })
+    expect(gateway.emulator?.delivered.at(-1)?.topicFullName).toBe('/a1Q5XoYxxxx/device1/user/get')
+  })
+
+  it('passes errors through with their status and JSON body', async () => {
+    // Act
+    const response = await fetch(gateway.url, { method: 'POST', body: '{"productKey":"pk"}' })
+
+    // Assess
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'InvalidRequest' } })
+  })
+
+  it('hands a non-text body to the function base64-encoded, as FC does', async () => {
+    // Prepare
+    const body = JSON.stringify({ productKey: 'pk', deviceName: 'd', topic: 'bin', payload: 'x' })
+
+    // Act
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    })
+
+    // Assess
+    expect(response.status).toBe(200)
+  })
+
+  it('shows each delivery as a device would receive it', async () => {
+    // Prepare
+    const shown: string[] = []
+    gateway.emulator?.on('message', (message) => shown.push(formatDelivery(message)))
+    const message = {
+      productKey: 'pk',
+      deviceName: 'd',
+      topic: 'get',
+      payload: 'on',
+      qos: 1,
+      responseTopic: 'ack',
+      correlationData: 'c-1',
+      userProperties: { trace: 't1' },
+    }
+
+    // Act
+    await fetch(gateway.url, { method: 'POST', body: JSON.stringify(message) })
+
+    // Assess
+    expect(shown[0]).toContain('/pk/d/user/get  (QoS 1')
+    expect(shown[0]).toContain('payload: on')
+    expect(shown[0]).toContain('response topic: /pk/d/user/ack')
+    expect(shown[0]).toContain('correlation data: c-1')
+    expect(shown[0]).toContain('user property: trace = t1')
+  })
+})
+
+describe('formatDelivery', () => {
+  it('shows bytes that are not text as base64', () => {
+    // Prepare
+    const message = {
+      messageId: '1',
+      productKey: 'pk',
+      topicFullName: '/pk/d/user/x',
+      payload: Buffer.from([0xff, 0x00, 0x81]),
+      qos: 0 as const,
+      userProperties: [],
+    }
+
+    // Act + Assess
+    expect(formatDelivery(message)).toContain('(3 bytes, base64) /wCB')
+  })
+})
