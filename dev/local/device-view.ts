@@ -19,6 +19,6 @@ export function formatDelivery(message: DeliveredMessage): string {
 // Text is shown as text; bytes that are not valid UTF-8 are shown as base64.
 function readable(bytes: Buffer): string {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
-  const isText = Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(text)
+  const isText = Buffer.from(text, 'utf8').equals(bytes) && !/[^\P{Cc}\t\n\r]/u.test(text)
   return isText ? text : `(${bytes.length} bytes, base64) ${bytes.toString('base64')}`
 }
