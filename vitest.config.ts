@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 15_000,
     coverage: {
       provider: 'v8',
+      reporter: ['text-summary'],
       include: ['lib/**', 'functions/**', 'dev/**'],
       thresholds: { lines: 85, branches: 80 },
     },

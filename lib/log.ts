@@ -20,6 +20,8 @@ const SECRET_KEY = /secret|token|signature|password|authorization|api[-_]?key|cr
 const SECRET_TEXT = [
   /\b(Signature|SecurityToken|AccessKeySecret|AccessKeyId)=[^&\s"']+/g,
   /\b(Bearer|FC)\s+[^\s"',]+/g,
+  // pop-core appends the request URL to its messages; with GET it would carry the signed query.
+  /\b(URL:)\s*\S+/g,
 ]
 
 /**

@@ -62,6 +62,19 @@ describe('createLogger', () => {
     // Assess
     expect(lines[0]).not.toMatch(/LTAIabc|abc%3D|=tok|key-123/)
   })
+
+  it('scrubs the request URL pop-core appends to its messages', () => {
+    // Prepare
+    const { logger, lines } = capture()
+
+    // Act
+    logger.error('failed', {
+      cause: { message: 'undefined, URL: https://iot.cn-shanghai.aliyuncs.com/?Action=Pub&Timestamp=x' },
+    })
+
+    // Assess
+    expect(lines[0]).not.toContain('aliyuncs.com')
+  })
 })
 
 describe('describeError', () => {
