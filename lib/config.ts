@@ -15,6 +15,10 @@ export interface GatewayConfig {
   maxPayloadBytes: number
   /** `PUB_TIMEOUT_MS`: connect and read timeout of one Pub call. @default 5000 */
   pubTimeoutMs: number
+  /** `PUB_QPS_LIMIT`: most Pub calls per second this instance makes (the account's quota is 1600). @default 1600 */
+  pubQpsLimit: number
+  /** `DEADLINE_MARGIN_MS`: time kept before the function's timeout to answer. @default 500 */
+  deadlineMarginMs: number
   /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
   environmentCredentials?: FcCredentials
 }
@@ -35,6 +39,8 @@ export function loadConfig(env: Env): GatewayConfig {
     iotInstanceId: nonEmpty(env.IOT_INSTANCE_ID),
     maxPayloadBytes: positiveInteger(env, 'MAX_PAYLOAD_BYTES', 262_144),
     pubTimeoutMs: positiveInteger(env, 'PUB_TIMEOUT_MS', 5_000),
+    pubQpsLimit: positiveInteger(env, 'PUB_QPS_LIMIT', 1_600),
+    deadlineMarginMs: positiveInteger(env, 'DEADLINE_MARGIN_MS', 500),
     environmentCredentials: environmentCredentials(env),
   }
 }

@@ -10,6 +10,15 @@ export interface ErrorDetail {
   message: string
 }
 
+/** The `error` object of every failed answer. */
+export interface ErrorBody {
+  code: string
+  message: string
+  details: ErrorDetail[]
+  iotCode?: string
+  attempts?: number
+}
+
 /** Base of all gateway errors. */
 export abstract class GatewayError extends Error {
   abstract readonly status: number
@@ -17,6 +26,10 @@ export abstract class GatewayError extends Error {
   readonly details: ErrorDetail[]
   /** IoT Platform's own error code, when IoT's answer caused this error. */
   readonly iotCode?: string
+  /** How many Pub calls were made for the message, set by the retry layer when it gives up. */
+  attempts?: number
+  /** When a later attempt makes sense, from IoT's Retry-After or the gateway's own backoff. */
+  retryAfterMs?: number
 
   constructor(
     code: string,
@@ -32,13 +45,16 @@ export abstract class GatewayError extends Error {
 
   /** HTTP headers the answer needs besides its JSON body. */
   get headers(): Record<string, string> {
-    return {}
+    if (this.retryAfterMs === undefined || !this.retryable) return {}
+    return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) }
   }
 
   /** The `error` object of the answer: nothing here comes from a vendor but IoT's code. */
-  toBody(): { code: string; message: string; details: ErrorDetail[]; iotCode?: string } {
-    const body = { code: this.code, message: this.message, details: this.details }
-    return this.iotCode === undefined ? body : { ...body, iotCode: this.iotCode }
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message, details: this.details }
+    if (this.iotCode !== undefined) body.iotCode = this.iotCode
+    if (this.attempts !== undefined) body.attempts = this.attempts
+    return body
   }
 
   /** Whether the same message may succeed later (throttling, outages, the gateway's own setup). */
@@ -100,12 +116,18 @@ export class UpstreamRejectedError extends GatewayError {
   }
 }
 
-/** IoT Platform throttled the call (account quota of Pub calls per second). */
+/** IoT Platform throttled the call (account quota of Pub calls per second), or the gateway's limiter did. */
 export class ThrottledError extends GatewayError {
   readonly status = 429
 
-  constructor(iotCode: string, cause?: unknown) {
-    super('Throttled', `IoT Platform throttled the publish (${iotCode}); retry later`, { cause, iotCode })
+  constructor(iotCode: string | undefined, cause?: unknown) {
+    super(
+      'Throttled',
+      iotCode === undefined
+        ? 'The Pub rate limit (PUB_QPS_LIMIT) has no free slot before the deadline; retry later'
+        : `IoT Platform throttled the publish (${iotCode}); retry later`,
+      { cause, iotCode },
+    )
   }
 }
 

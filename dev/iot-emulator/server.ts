@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { type Fault, FaultSchedule, type FaultSpan, THROTTLE_ANSWERS } from './faults.js'
 import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
 import { signRpc } from './signature.js'
 
@@ -27,13 +28,8 @@ export interface IotEmulatorOptions {
   instanceIds?: string[]
   /** Delay before each answer, to imitate the network. @default 0 */
   latencyMs?: number
-}
-
-/** An answer the emulator gives instead of handling the request, to provoke what IoT rarely does. */
-export interface CannedAnswer {
-  status: number
-  body: string
-  contentType?: string
+  /** Pub calls accepted per one-second window, like the account quota; unlimited when absent. */
+  quotaQps?: number
 }
 
 /** The credentials `npm start` and the tests use with the emulator; they unlock nothing real. */
@@ -67,6 +63,8 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   connections = 0
   /** Requests answered, whatever the answer. */
   calls = 0
+  /** Requests refused with a throttling code because of the quota. */
+  throttled = 0
   /** Method and URL of every request, to check that nothing secret travels in a URL. */
   readonly requests: { method: string; url: string }[] = []
 
@@ -75,7 +73,9 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   readonly #products = new Map<string, Set<string>>()
   readonly #nonces = new Map<string, number>()
   readonly #latencyMs: number
-  readonly #canned: CannedAnswer[] = []
+  readonly #faults = new FaultSchedule()
+  #quotaQps: number | undefined
+  #window = { second: 0, calls: 0 }
   #nextMessageId = FIRST_MESSAGE_ID
   #server: Server | undefined
   #url = ''
@@ -85,6 +85,7 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     for (const credentials of options.credentials ?? [DEV_CREDENTIALS]) this.addCredentials(credentials)
     this.#instanceIds = new Set(options.instanceIds ?? [])
     this.#latencyMs = options.latencyMs ?? 0
+    this.#quotaQps = options.quotaQps
   }
 
   /** The base URL, e.g. `http://127.0.0.1:40123`, once started. */
@@ -105,9 +106,22 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     this.#products.set(productKey, new Set(deviceNames))
   }
 
-  /** Gives `answer` to the next `times` requests instead of handling them. */
-  answerNext(answer: CannedAnswer, times = 1): void {
-    for (let i = 0; i < times; i++) this.#canned.push(answer)
+  /**
+   * Fails requests with `fault` for the next request, N requests or a duration.
+   * @example emulator.inject(FAULTS.serviceUnavailable, { times: 3 })
+   */
+  inject(fault: Fault, span?: FaultSpan): void {
+    this.#faults.add(fault, span)
+  }
+
+  /** Forgets injected faults. */
+  clearFaults(): void {
+    this.#faults.clear()
+  }
+
+  /** Changes the quota; undefined lifts it. */
+  setQuota(quotaQps: number | undefined): void {
+    this.#quotaQps = quotaQps
   }
 
   /** Listens on 127.0.0.1 (port 0 picks a free one) and resolves with the base URL. */
@@ -133,14 +147,19 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     this.calls++
     this.requests.push({ method: request.method ?? '', url: request.url ?? '' })
     const parameters = await readParameters(request)
-    const canned = this.#canned.shift()
-    if (canned) {
-      send(response, canned.status, canned.body, canned.contentType)
+    const fault = this.#faults.next()
+    if (fault && fault.kind !== 'delay') {
+      applyFault(fault, request, response)
       return
     }
     const requestId = randomUUID().toUpperCase()
     const outcome = this.#handle(request.method ?? 'GET', parameters)
-    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs))
+    const latency = this.#latencyMs + (fault?.kind === 'delay' ? fault.ms : 0)
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
+    if (outcome === 'throttled') {
+      applyFault(THROTTLE_ANSWERS[this.throttled++ % THROTTLE_ANSWERS.length] as Fault, request, response)
+      return
+    }
     if (isRefusal(outcome)) {
       const body =
         outcome.status === 200
@@ -153,9 +172,10 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     send(response, 200, `{"RequestId":"${requestId}","Success":true,"MessageId":${outcome.messageId}}`)
   }
 
-  #handle(method: string, parameters: Record<string, string>): DeliveredMessage | PubRefusal {
+  #handle(method: string, parameters: Record<string, string>): DeliveredMessage | PubRefusal | 'throttled' {
     const refusal = this.#authenticate(method, parameters) ?? this.#checkAction(parameters)
     if (refusal) return refusal
+    if (this.#overQuota()) return 'throttled'
     const read = readPub(parameters)
     if (isRefusal(read)) return read
     const unknown = this.#findUnknown(read.productKey, read.topicFullName, read.iotInstanceId)
@@ -164,6 +184,15 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     this.delivered.push(message)
     this.emit('message', message)
     return message
+  }
+
+  // Fixed one-second windows, as a per-second quota counts.
+  #overQuota(): boolean {
+    if (this.#quotaQps === undefined) return false
+    const second = Math.floor(Date.now() / 1_000)
+    if (second !== this.#window.second) this.#window = { second, calls: 0 }
+    this.#window.calls++
+    return this.#window.calls > this.#quotaQps
   }
 
   #authenticate(method: string, parameters: Record<string, string>): PubRefusal | undefined {
@@ -234,6 +263,25 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
       return refuse(200, 'iot.device.NotExistedDevice', 'The specified device does not exist.')
     }
     return undefined
+  }
+}
+
+function applyFault(fault: Fault, request: IncomingMessage, response: ServerResponse): void {
+  switch (fault.kind) {
+    case 'answer':
+      response.writeHead(fault.status, {
+        'content-type': fault.contentType ?? 'application/json;charset=utf-8',
+        ...fault.headers,
+      })
+      response.end(fault.body)
+      return
+    case 'reset':
+      request.socket.resetAndDestroy()
+      return
+    case 'hang':
+    case 'delay':
+      // Left unanswered: the caller's timeout, or the emulator's stop, ends it.
+      return
   }
 }
 

@@ -8,6 +8,7 @@ import type { FcContext } from '../../lib/fc/types.js'
 import { createLogger } from '../../lib/log.js'
 import { fcTrigger } from '../../lib/middleware/fc-trigger.js'
 import { iotPublisher } from '../../lib/middleware/iot-publisher.js'
+import { pubRetry } from '../../lib/middleware/pub-retry.js'
 import { relayMessage } from '../../lib/relay.js'
 import type { Inbound } from '../../lib/triggers/inbound.js'
 
@@ -16,6 +17,7 @@ const logger = createLogger()
 const gateway = middy<Inbound, unknown, Error, GatewayContext>()
   .use(fcTrigger({ logger }))
   .use(iotPublisher({ logger }))
+  .use(pubRetry({ logger }))
   .handler(relayMessage)
 
 /**

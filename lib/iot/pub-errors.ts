@@ -51,7 +51,7 @@ interface VendorError {
   name?: unknown
   code?: unknown
   data?: { ErrorMessage?: unknown; Message?: unknown }
-  entry?: { response?: { statusCode?: unknown } }
+  entry?: { response?: { statusCode?: unknown; headers?: Record<string, unknown> } }
 }
 
 /**
@@ -60,6 +60,12 @@ interface VendorError {
  */
 export function translatePubError(thrown: unknown): GatewayError {
   const error = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as VendorError
+  const translated = classify(thrown, error)
+  translated.retryAfterMs = retryAfterMs(error.entry?.response?.headers?.['retry-after'])
+  return translated
+}
+
+function classify(thrown: unknown, error: VendorError): GatewayError {
   const code = typeof error.code === 'string' ? error.code : undefined
   if (error.name === 'SyntaxError' && !(thrown instanceof Error)) {
     return new UpstreamUnavailableError('InvalidResponse', thrown)
@@ -80,6 +86,15 @@ export function translatePubError(thrown: unknown): GatewayError {
   const status = error.entry?.response?.statusCode
   if (typeof status === 'number' && status >= 500) return new UpstreamUnavailableError(code, thrown)
   return new MessageRejectedError(code, iotMessage(error, code), 422, thrown)
+}
+
+/** A Retry-After header in seconds or as an HTTP date, in milliseconds from now. */
+function retryAfterMs(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
 // IoT's own explanation is about the message (no URL, no keys), so callers may read it.

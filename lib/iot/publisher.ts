@@ -21,9 +21,15 @@ export interface PublishResult {
   requestId: string
 }
 
+/** Options of one `Pub` call. */
+export interface PublishOptions {
+  /** Connect and read timeout of this call, shorter than the configured one near the deadline. */
+  timeoutMs?: number
+}
+
 /** Sends one `Pub` call; the seam tests and the retry layer wrap. */
 export interface Publisher {
-  publish(parameters: PubParameters): Promise<PublishResult>
+  publish(parameters: PubParameters, options?: PublishOptions): Promise<PublishResult>
 }
 
 /** Where and how to reach IoT Platform. */
@@ -59,11 +65,11 @@ export function createIotPublisher(options: IotPublisherOptions): Publisher {
     credentialsProvider: { getCredentials: async () => credentials },
   } as unknown as RpcClientConfig)
   const agent = options.endpoint.startsWith('https:') ? agents['https:'] : agents['http:']
-  // POST keeps the token and signature out of the URL, which pop-core copies into its error messages.
-  const requestOptions = { method: 'POST', timeout: options.timeoutMs, agent }
 
   return {
-    async publish(parameters) {
+    async publish(parameters, call = {}) {
+      // POST keeps the token and signature out of the URL, which pop-core copies into its error messages.
+      const requestOptions = { method: 'POST', timeout: call.timeoutMs ?? options.timeoutMs, agent }
       let response: PubResponse
       try {
         response = await client.request<PubResponse>('Pub', parameters, requestOptions)

@@ -14,6 +14,7 @@ export function useEmulator(options?: IotEmulatorOptions): () => IotEmulator {
   })
   afterEach(() => {
     vi.unstubAllEnvs()
+    emulator?.clearFaults()
   })
   afterAll(async () => {
     await emulator?.stop()

@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { FAULTS } from '../../dev/iot-emulator/faults.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { aMessage, anFcContext, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
 
 const emulator = useEmulator()
+const shortFunction = () => anFcContext({ function: { name: 'gw', timeout: 1 } })
 
 describe('the built gateway invoked directly', () => {
   let handler: BuiltHandler
@@ -60,13 +62,10 @@ describe('the built gateway invoked directly', () => {
 
   it('fails the invocation when a retry could cure it, so FC’s retry policy applies', async () => {
     // Prepare
-    emulator().answerNext({
-      status: 503,
-      body: '{"RequestId":"r","HostId":"h","Code":"ServiceUnavailable","Message":"busy"}',
-    })
+    emulator().inject(FAULTS.serviceUnavailable, { durationMs: 5_000 })
 
     // Act
-    const invocation = handler(asFcEvent(aMessage()), anFcContext())
+    const invocation = handler(asFcEvent(aMessage()), shortFunction())
 
     // Assess
     await expect(invocation).rejects.toThrow(
@@ -76,13 +75,10 @@ describe('the built gateway invoked directly', () => {
 
   it('fails with an error that carries nothing of the vendor’s error', async () => {
     // Prepare
-    emulator().answerNext({
-      status: 400,
-      body: '{"RequestId":"r","HostId":"h","Code":"Throttling.User","Message":"flow control"}',
-    })
+    emulator().inject(FAULTS.throttling, { durationMs: 5_000 })
 
     // Act
-    const error = await handler(asFcEvent(aMessage()), anFcContext()).catch((thrown: unknown) => thrown)
+    const error = await handler(asFcEvent(aMessage()), shortFunction()).catch((thrown: unknown) => thrown)
 
     // Assess
     expect(error).toMatchObject({ name: 'ThrottledError', code: 'Throttled', status: 429 })

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { FAULTS } from '../../dev/iot-emulator/faults.js'
 import { DEV_CREDENTIALS } from '../../dev/iot-emulator/server.js'
 import type { FcHttpResponse } from '../../lib/fc/types.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -8,8 +9,13 @@ import { capturedLogs } from '../helpers/logs.js'
 
 const emulator = useEmulator()
 
-async function post(handler: BuiltHandler, body: unknown, overrides: Parameters<typeof anHttpEvent>[1] = {}) {
-  const response = (await handler(asFcEvent(anHttpEvent(body, overrides)), anFcContext())) as FcHttpResponse
+async function post(
+  handler: BuiltHandler,
+  body: unknown,
+  overrides: Parameters<typeof anHttpEvent>[1] = {},
+  context = anFcContext(),
+) {
+  const response = (await handler(asFcEvent(anHttpEvent(body, overrides)), context)) as FcHttpResponse
   return { ...response, json: JSON.parse(response.body) }
 }
 
@@ -256,40 +262,42 @@ describe('the built gateway when IoT refuses', () => {
     expect(response.json.error.iotCode).toBe('iot.system.InstanceNotFound')
   })
 
+  // A one-second function leaves half a second for retries before the gateway must answer.
+  const shortFunction = () => anFcContext({ function: { name: 'gw', timeout: 1 } })
+
   it.each([
-    ['Success:false without a code', 200, '{"RequestId":"r","Success":false}', 'text/json', 'SuccessFalse'],
-    [
-      'a proxy’s HTML error page',
-      502,
-      '<html><body>502 Bad Gateway</body></html>',
-      'text/html',
-      'InvalidResponse',
-    ],
-  ])('answers 503 UpstreamUnavailable for %s', async (_, status, body, contentType, iotCode) => {
+    ['Success:false without a code', FAULTS.successFalse, 'SuccessFalse'],
+    ['a proxy’s HTML error page', FAULTS.html502, 'InvalidResponse'],
+    ['a connection reset', FAULTS.reset, 'ECONNRESET'],
+    ['ServiceUnavailable', FAULTS.serviceUnavailable, 'ServiceUnavailable'],
+  ])('answers 503 UpstreamUnavailable for %s that lasts, after retrying', async (_, fault, iotCode) => {
     // Prepare
-    emulator().answerNext({ status, body, contentType })
+    emulator().inject(fault, { durationMs: 5_000 })
 
     // Act
-    const response = await post(loadBuiltGateway(emulatorEnv(emulator())), aMessage())
+    const response = await post(loadBuiltGateway(emulatorEnv(emulator())), aMessage(), {}, shortFunction())
 
     // Assess
     expect(response.statusCode).toBe(503)
     expect(response.json.error).toMatchObject({ code: 'UpstreamUnavailable', iotCode })
+    expect(response.json.error.attempts).toBeGreaterThan(1)
   })
 
-  it('answers 429 Throttled when IoT throttles with HTTP 400', async () => {
+  it('answers 429 Throttled with Retry-After when IoT throttles with HTTP 400 for longer than the deadline', async () => {
     // Prepare
-    emulator().answerNext({
-      status: 400,
-      body: '{"RequestId":"r","HostId":"h","Code":"Throttling.User","Message":"Request was denied due to user flow control."}',
-    })
+    emulator().inject(FAULTS.throttling, { durationMs: 5_000 })
 
     // Act
-    const response = await post(loadBuiltGateway(emulatorEnv(emulator())), aMessage())
+    const response = await post(loadBuiltGateway(emulatorEnv(emulator())), aMessage(), {}, shortFunction())
 
     // Assess
     expect(response.statusCode).toBe(429)
-    expect(response.json.error).toMatchObject({ code: 'Throttled', iotCode: 'Throttling.User' })
+    expect(response.headers['retry-after']).toMatch(/^\d+$/)
+    expect(response.json.error).toMatchObject({
+      code: 'Throttled',
+      iotCode: 'Throttling.User',
+      attempts: expect.any(Number),
+    })
   })
 })
 

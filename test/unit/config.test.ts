@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       iotInstanceId: undefined,
       maxPayloadBytes: 262_144,
       pubTimeoutMs: 5_000,
+      pubQpsLimit: 1_600,
+      deadlineMarginMs: 500,
       environmentCredentials: undefined,
     })
   })
@@ -68,6 +70,8 @@ describe('loadConfig', () => {
     [{ IOT_ENDPOINT: 'iot.example.com' }, /IOT_ENDPOINT/],
     [{ IOT_REGION: 'cn-shanghai', MAX_PAYLOAD_BYTES: '10kb' }, /MAX_PAYLOAD_BYTES/],
     [{ IOT_REGION: 'cn-shanghai', PUB_TIMEOUT_MS: '-1' }, /PUB_TIMEOUT_MS/],
+    [{ IOT_REGION: 'cn-shanghai', PUB_QPS_LIMIT: '0' }, /PUB_QPS_LIMIT/],
+    [{ IOT_REGION: 'cn-shanghai', DEADLINE_MARGIN_MS: '1.5' }, /DEADLINE_MARGIN_MS/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }, /ALIBABA_CLOUD_ACCESS_KEY_ID/],
   ])('fails naming the variable to fix for %o', (env, variable) => {

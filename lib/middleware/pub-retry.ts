@@ -1,0 +1,51 @@
+/**
+ * Middleware that owns retries: it wraps the invocation's publisher (placed by `iotPublisher`) so
+ * that only the Pub call is repeated, never validation, and never past the function's timeout.
+ */
+import type { MiddlewareObj, Request } from '@middy/core'
+import type { GatewayConfig } from '../config.js'
+import type { GatewayContext } from '../context.js'
+import type { Logger } from '../log.js'
+import { AdaptiveRateLimiter } from '../quota/adaptive-rate-limiter.js'
+import type { PubRateLimiter } from '../quota/pub-rate-limiter.js'
+import { RetryQuota } from '../retry/retry-quota.js'
+import { createRetryingPublisher } from '../retry/retrying-publisher.js'
+
+/** Options of `pubRetry`. */
+export interface PubRetryOptions {
+  logger: Logger
+  /** Makes the instance's rate limiter. @default an AdaptiveRateLimiter at PUB_QPS_LIMIT */
+  createLimiter?: (config: GatewayConfig) => PubRateLimiter
+  /** The instance's retry budget. @default a RetryQuota of 500 tokens */
+  quota?: RetryQuota
+}
+
+// FC's own default when a context carries no timeout.
+const DEFAULT_TIMEOUT_SECONDS = 3
+
+/**
+ * Must come after `iotPublisher`, whose publisher it wraps.
+ * @example middy().use(iotPublisher({ logger })).use(pubRetry({ logger }))
+ */
+export function pubRetry(options: PubRetryOptions): MiddlewareObj<unknown, unknown, Error, GatewayContext> {
+  const { logger, createLimiter = (config) => new AdaptiveRateLimiter({ limitQps: config.pubQpsLimit }) } =
+    options
+  const quota = options.quota ?? new RetryQuota()
+  let limiter: PubRateLimiter | undefined
+
+  const pubRetryBefore = (request: Request<unknown, unknown, Error, GatewayContext>) => {
+    const { context } = request
+    limiter ??= createLimiter(context.config)
+    const timeoutSeconds = context.function?.timeout || DEFAULT_TIMEOUT_SECONDS
+    context.publisher = createRetryingPublisher(context.publisher, {
+      limiter,
+      quota,
+      logger,
+      deadline: Date.now() + timeoutSeconds * 1_000 - context.config.deadlineMarginMs,
+      pubTimeoutMs: context.config.pubTimeoutMs,
+      requestId: context.requestId,
+    })
+  }
+
+  return { before: pubRetryBefore }
+}

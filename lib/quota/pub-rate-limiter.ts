@@ -1,0 +1,21 @@
+/**
+ * The client-side rate limit in front of `Pub`. The account's quota (1,600 calls per second) is
+ * shared by every caller, so the limiter is an interface: this instance's memory today, a shared
+ * store so that many instances stay under the quota together later.
+ */
+
+/** Paces Pub calls and learns from IoT's throttling. */
+export interface PubRateLimiter {
+  /**
+   * Waits for a slot to call `Pub`.
+   * @param deadline - epoch milliseconds after which a slot is of no use
+   * @returns false, reserving nothing, when no slot is free before the deadline
+   */
+  acquire(deadline: number): Promise<boolean>
+  /** IoT throttled a call: the available quota is lower than the current rate. */
+  recordThrottle(): void
+  /** A call was accepted by IoT. */
+  recordSuccess(): void
+  /** The current rate in calls per second, for logs and benchmarks. */
+  readonly rate: number
+}

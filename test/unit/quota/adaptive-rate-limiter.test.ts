@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AdaptiveRateLimiter } from '../../../lib/quota/adaptive-rate-limiter.js'
+
+describe('AdaptiveRateLimiter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 })
+  })
+
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  // Acquires n slots concurrently and returns when each was granted, relative to now.
+  async function grantTimes(limiter: AdaptiveRateLimiter, n: number, deadline = Number.POSITIVE_INFINITY) {
+    const start = Date.now()
+    const times: (number | false)[] = []
+    const all = Array.from({ length: n }, (_, i) =>
+      limiter.acquire(deadline).then((granted) => {
+        times[i] = granted ? Date.now() - start : false
+      }),
+    )
+    await vi.runAllTimersAsync()
+    await Promise.all(all)
+    return times
+  }
+
+  it('spaces calls at the configured rate, serving waiters in order', async () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+
+    // Act
+    const times = await grantTimes(limiter, 5)
+
+    // Assess
+    expect(times).toEqual([0, 100, 200, 300, 400])
+  })
+
+  it('refuses, without reserving, a slot that would come after the deadline', async () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+
+    // Act
+    const times = await grantTimes(limiter, 4, Date.now() + 250)
+    const later = await grantTimes(limiter, 1)
+
+    // Assess: the clock stands at 200, so the next slot is 100 away (200 had the refusal reserved one)
+    expect(times).toEqual([0, 100, 200, false])
+    expect(later).toEqual([100])
+  })
+
+  it('drops to just under the success rate it observed when IoT throttles', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(380)
+  })
+
+  it('cuts at least 10% even when the observed rate is close to the current one', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100 })
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(90)
+  })
+
+  it('ignores throttles from calls in flight during the cooldown after a cut', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    limiter.recordThrottle()
+    const afterFirstCut = limiter.rate
+
+    // Act
+    vi.advanceTimersByTime(500)
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBe(afterFirstCut)
+  })
+
+  it('never goes under its floor', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, minQps: 5 })
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBe(5)
+  })
+
+  it('climbs back by 5% a second after the cooldown, up to the limit', async () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    for (let i = 0; i < 500; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    const cut = limiter.rate
+
+    // Act
+    vi.advanceTimersByTime(1_000 + 2_000)
+    await limiter.acquire(Number.POSITIVE_INFINITY)
+    const twoSecondsLater = limiter.rate
+    vi.advanceTimersByTime(600_000)
+    await limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess
+    expect(twoSecondsLater).toBeCloseTo(cut * 1.05 ** 2)
+    expect(limiter.rate).toBe(1_000)
+  })
+
+  it('forgets successes older than a second', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    for (let i = 0; i < 800; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(1_500)
+    for (let i = 0; i < 200; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(190)
+  })
+})
