@@ -1,5 +1,6 @@
 /**
- * An in-memory `PubRateLimiter`: a GCRA slot scheduler (waiters are served in order of arrival) whose
+ * An in-memory `PubRateLimiter`: a token bucket with a queue of waiters served in order of arrival,
+ * released at the current rate (so a cut applies at once, not after slots booked at the old rate), whose
  * rate adapts. On a throttle it drops to just under the success rate it observed in the last second
  * (the share of the quota it really gets), at most once per second; while calls go through it climbs
  * back by a few percent per second, up to the configured limit.
@@ -20,8 +21,10 @@ export interface AdaptiveRateLimiterOptions {
   growthPerSecond: number
   /** Time after a cut during which further throttles (from calls already in flight) are ignored. @default 1000 */
   cooldownMs: number
-  /** How far ahead of its slot a call may start, allowing short bursts. @default 50 */
+  /** Burst allowed after a quiet spell, as time's worth of calls at the current rate. @default 50 */
   burstMs: number
+  /** Pause of new calls after each throttle: the quota's window is spent, calls into it are wasted. @default 100 */
+  pauseMs: number
   /** Clock in epoch milliseconds. @default Date.now */
   now: () => number
 }
@@ -29,11 +32,20 @@ export interface AdaptiveRateLimiterOptions {
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
 
+interface Waiter {
+  settled: boolean
+  timer?: NodeJS.Timeout
+  grant: (granted: boolean) => void
+}
+
 /** The per-instance adaptive limiter. */
 export class AdaptiveRateLimiter implements PubRateLimiter {
   readonly #options: AdaptiveRateLimiterOptions
   #rate: number
-  #nextSlotAt = 0
+  #tokens = 1
+  #refilledAt: number
+  readonly #waiters: Waiter[] = []
+  #pump: NodeJS.Timeout | undefined
   #lastCutAt = Number.NEGATIVE_INFINITY
   #lastGrowthAt: number
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts.
@@ -48,11 +60,13 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       growthPerSecond: 0.05,
       cooldownMs: 1_000,
       burstMs: 50,
+      pauseMs: 100,
       now: Date.now,
       ...options,
     }
     this.#rate = this.#options.limitQps
     this.#lastGrowthAt = this.#options.now()
+    this.#refilledAt = this.#lastGrowthAt
   }
 
   get rate(): number {
@@ -61,17 +75,28 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   async acquire(deadline: number): Promise<boolean> {
     const now = this.#options.now()
-    this.#grow(now)
-    const slot = Math.max(this.#nextSlotAt, now)
-    const startAt = Math.max(now, slot - this.#options.burstMs)
-    if (startAt > deadline) return false
-    this.#nextSlotAt = slot + 1_000 / this.#rate
-    if (startAt > now) await new Promise((resolve) => setTimeout(resolve, startAt - now))
-    return true
+    this.#refill(now)
+    if (this.#waiters.length === 0 && this.#tokens >= 1) {
+      this.#tokens -= 1
+      return true
+    }
+    // Refuse at once what the queue cannot serve in time, rather than let it wait to be refused.
+    const expectedWaitMs = ((this.#waiters.length + 1 - this.#tokens) * 1_000) / this.#rate
+    if (now + expectedWaitMs > deadline) return false
+    return new Promise<boolean>((grant) => {
+      const waiter: Waiter = { settled: false, grant }
+      // setTimeout treats Infinity as 1 ms: a waiter without a deadline gets no timer.
+      if (Number.isFinite(deadline)) waiter.timer = setTimeout(() => this.#expire(waiter), deadline - now)
+      this.#waiters.push(waiter)
+      this.#schedulePump()
+    })
   }
 
   recordThrottle(): void {
     const now = this.#options.now()
+    this.#refill(now)
+    // Set, not added: throttles arriving together make one pause.
+    this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#options.pauseMs) / 1_000)
     if (now - this.#lastCutAt < this.#options.cooldownMs) return
     this.#lastCutAt = now
     const observed = this.#observedSuccessRate(now)
@@ -84,6 +109,45 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     if (!this.#successes.has(bucket)) this.#forgetBefore(bucket)
     this.#successes.set(bucket, (this.#successes.get(bucket) ?? 0) + 1)
+  }
+
+  #refill(now: number): void {
+    this.#grow(now)
+    const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
+    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000)
+    this.#refilledAt = now
+  }
+
+  #schedulePump(): void {
+    if (this.#pump !== undefined || this.#waiters.length === 0) return
+    const delay = Math.max(1, ((1 - this.#tokens) * 1_000) / this.#rate)
+    this.#pump = setTimeout(() => {
+      this.#pump = undefined
+      this.#release()
+    }, delay)
+  }
+
+  #release(): void {
+    this.#refill(this.#options.now())
+    while (this.#waiters.length > 0 && this.#tokens >= 1) {
+      const waiter = this.#waiters.shift() as Waiter
+      if (waiter.settled) continue
+      this.#tokens -= 1
+      this.#settle(waiter, true)
+    }
+    while (this.#waiters[0]?.settled) this.#waiters.shift()
+    this.#schedulePump()
+  }
+
+  // A waiter still queued at its deadline is refused, so the invocation can answer in time.
+  #expire(waiter: Waiter): void {
+    if (!waiter.settled) this.#settle(waiter, false)
+  }
+
+  #settle(waiter: Waiter, granted: boolean): void {
+    waiter.settled = true
+    clearTimeout(waiter.timer)
+    waiter.grant(granted)
   }
 
   // Multiplicative growth, paused during the cooldown that follows a cut.

@@ -86,6 +86,23 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBe(afterFirstCut)
   })
 
+  it('pauses new calls after a throttle, once for throttles that arrive together', async () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, burstMs: 0, pauseMs: 100, cooldownMs: 0 })
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+    await limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Act
+    limiter.recordThrottle()
+    limiter.recordThrottle()
+    const [next] = await grantTimes(limiter, 1)
+
+    // Assess: the pause holds back the rate's worth of 100 ms, plus one slot at the cut rate
+    expect(limiter.rate).toBeGreaterThan(80)
+    expect(next).toBeGreaterThanOrEqual(100)
+    expect(next).toBeLessThan(250)
+  })
+
   it('never goes under its floor', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 100, minQps: 5 })

@@ -1,0 +1,67 @@
+/** What the benchmarks share: loading the built bundle, building events, percentiles. */
+import { createRequire } from 'node:module'
+import { cpus, totalmem } from 'node:os'
+import { resolve } from 'node:path'
+import { DEV_CREDENTIALS } from '../dev/iot-emulator/server.js'
+import type { FcContext } from '../lib/fc/types.js'
+
+/** The built handler, as FC loads it. */
+export type BundleHandler = (event: Buffer, context: FcContext) => Promise<unknown>
+
+/** Loads dist/gateway with the emulator's credentials and the given settings. */
+export function loadBundle(env: Record<string, string>): BundleHandler {
+  Object.assign(process.env, {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
+    ...env,
+  })
+  return (createRequire(import.meta.url)(resolve('dist/gateway/index.js')) as { handler: BundleHandler })
+    .handler
+}
+
+/** An HTTP trigger event publishing a small JSON message. */
+export function publishEvent(n: number): Buffer {
+  const body = JSON.stringify({
+    productKey: 'a1BenchPk01',
+    deviceName: `device${n % 100}`,
+    topic: 'cmd',
+    payload: { n },
+    qos: 1,
+  })
+  return Buffer.from(
+    JSON.stringify({
+      version: 'v1',
+      rawPath: '/',
+      body,
+      isBase64Encoded: false,
+      headers: { 'content-type': 'application/json' },
+      requestContext: { http: { method: 'POST' } },
+    }),
+  )
+}
+
+/** The value below which a share `p` of the sorted values fall. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN
+}
+
+/** The machine the figures came from. */
+export function machine(): string {
+  const cpu = cpus()
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+}
+
+/** Drops the gateway's JSON log lines (one per invocation) so they cost no terminal time; counts them. */
+export function silenceGatewayLogs(): { lines: number } {
+  const counter = { lines: 0 }
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith('{"level":')) {
+      counter.lines++
+      return true
+    }
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest)
+  }) as typeof process.stdout.write
+  return counter
+}
