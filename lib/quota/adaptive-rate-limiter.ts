@@ -1,9 +1,9 @@
 /**
  * An in-memory `PubRateLimiter`: a token bucket with a queue of waiters served in order of arrival,
  * released at the current rate (so a cut applies at once, not after slots booked at the old rate), whose
- * rate adapts. On a throttle it drops to just under the success rate it observed in the last second
- * (the share of the quota it really gets), at most once per second; while calls go through it climbs
- * back by a few percent per second, up to the configured limit.
+ * rate adapts. On a throttle it pauses briefly and, at most once per second, drops to just under the
+ * success rate it observed in the last second (the share of the quota it really gets), or to half when it
+ * saw too few calls to tell; while calls go through it climbs back by a few percent per second.
  */
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
@@ -31,6 +31,8 @@ export interface AdaptiveRateLimiterOptions {
 
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
+/** Successes in the last second below which the observed rate is not trusted. */
+const MIN_SAMPLE = 50
 
 interface Waiter {
   settled: boolean
@@ -95,20 +97,27 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   recordThrottle(): void {
     const now = this.#options.now()
     this.#refill(now)
+    if (now - this.#lastCutAt >= this.#options.cooldownMs) this.#cut(now)
     // Set, not added: throttles arriving together make one pause.
     this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#options.pauseMs) / 1_000)
-    if (now - this.#lastCutAt < this.#options.cooldownMs) return
-    this.#lastCutAt = now
-    const observed = this.#observedSuccessRate(now)
-    const ceiling = this.#rate * this.#options.maxDecreaseFactor
-    this.#rate = Math.max(this.#options.minQps, Math.min(ceiling, observed * this.#options.backoffShare))
-    this.#lastGrowthAt = now
   }
 
   recordSuccess(): void {
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     if (!this.#successes.has(bucket)) this.#forgetBefore(bucket)
     this.#successes.set(bucket, (this.#successes.get(bucket) ?? 0) + 1)
+  }
+
+  // Too few successes say nothing of the quota (a quiet or fresh instance): then the cut is to half.
+  #cut(now: number): void {
+    this.#lastCutAt = now
+    const successes = this.#successesInWindow(now)
+    const target =
+      successes >= MIN_SAMPLE
+        ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)
+        : this.#rate / 2
+    this.#rate = Math.max(this.#options.minQps, target)
+    this.#lastGrowthAt = now
   }
 
   #refill(now: number): void {
@@ -161,11 +170,12 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#lastGrowthAt = now
   }
 
-  #observedSuccessRate(now: number): number {
+  // Successes in the last second, which is also the observed success rate per second.
+  #successesInWindow(now: number): number {
     this.#forgetBefore(Math.floor(now / BUCKET_MS))
     let count = 0
     for (const successes of this.#successes.values()) count += successes
-    return (count * 1_000) / WINDOW_MS
+    return count
   }
 
   // Keeps only the buckets of the window that ends with `newest`.

@@ -50,6 +50,18 @@ describe('AdaptiveRateLimiter', () => {
 
   it('drops to just under the success rate it observed when IoT throttles', () => {
     // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    for (let i = 0; i < 600; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(570)
+  })
+
+  it('drops to the quota it observed in one step, even far below its rate', () => {
+    // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
     for (let i = 0; i < 400; i++) limiter.recordSuccess()
 
@@ -58,6 +70,18 @@ describe('AdaptiveRateLimiter', () => {
 
     // Assess
     expect(limiter.rate).toBeCloseTo(380)
+  })
+
+  it('halves its rate when it saw too few successes to estimate the quota', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 49; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBe(800)
   })
 
   it('cuts at least 10% even when the observed rate is close to the current one', () => {
@@ -105,13 +129,13 @@ describe('AdaptiveRateLimiter', () => {
 
   it('never goes under its floor', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 100, minQps: 5 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, minQps: 60 })
 
     // Act
     limiter.recordThrottle()
 
     // Assess
-    expect(limiter.rate).toBe(5)
+    expect(limiter.rate).toBe(60)
   })
 
   it('climbs back by 5% a second after the cooldown, up to the limit', async () => {
@@ -138,12 +162,12 @@ describe('AdaptiveRateLimiter', () => {
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
     for (let i = 0; i < 800; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(1_500)
-    for (let i = 0; i < 200; i++) limiter.recordSuccess()
+    for (let i = 0; i < 600; i++) limiter.recordSuccess()
 
     // Act
     limiter.recordThrottle()
 
     // Assess
-    expect(limiter.rate).toBeCloseTo(190)
+    expect(limiter.rate).toBeCloseTo(570)
   })
 })
