@@ -17,6 +17,10 @@ export interface GatewayConfig {
   pubTimeoutMs: number
   /** `PUB_QPS_LIMIT`: most Pub calls per second this instance makes (the account's quota is 1600). @default 1600 */
   pubQpsLimit: number
+  /** `MAX_BATCH_SIZE`: most messages in one batch. @default 100 */
+  maxBatchSize: number
+  /** `PUB_CONCURRENCY`: most Pub calls in flight for one batch. @default 16 */
+  pubConcurrency: number
   /** `DEADLINE_MARGIN_MS`: time kept before the function's timeout to answer. @default 500 */
   deadlineMarginMs: number
   /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
@@ -41,6 +45,8 @@ export function loadConfig(env: Env): GatewayConfig {
     pubTimeoutMs: positiveInteger(env, 'PUB_TIMEOUT_MS', 5_000),
     pubQpsLimit: positiveInteger(env, 'PUB_QPS_LIMIT', 1_600),
     deadlineMarginMs: positiveInteger(env, 'DEADLINE_MARGIN_MS', 500),
+    maxBatchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 100),
+    pubConcurrency: positiveInteger(env, 'PUB_CONCURRENCY', 16),
     environmentCredentials: environmentCredentials(env),
   }
 }

@@ -149,6 +149,15 @@ export class UpstreamTimeoutError extends GatewayError {
   }
 }
 
+/** Some messages of a batch or some CloudEvents failed for reasons a retry may cure. */
+export class RetryableFailuresError extends GatewayError {
+  readonly status = 503
+
+  constructor(what: string) {
+    super('RetryableFailures', `${what} failed for a reason a retry may cure; the rest were published`)
+  }
+}
+
 /** The gateway itself lacks a setting; the message names what the operator must set. */
 export class ConfigurationError extends GatewayError {
   readonly status = 500

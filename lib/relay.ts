@@ -1,16 +1,87 @@
-/** The gateway's handler: one caller's message, validated, enriched and published. */
+/**
+ * The gateway's handler: what an invocation carries, validated, enriched and published. Answers are
+ * rendered per trigger by `answers.ts`.
+ */
+import { publishAll, type Settled } from './batch/publish-all.js'
+import type { GatewayConfig } from './config.js'
 import type { GatewayContext } from './context.js'
-import { toPubParameters } from './iot/pub-parameters.js'
+import { type ErrorBody, toGatewayError } from './errors.js'
+import type { PubParameters } from './iot/pub-parameters.js'
 import type { PublishResult } from './iot/publisher.js'
-import { readMessage } from './message/validate.js'
+import { type PublishRequestSettings, readPublishRequest } from './message/publish-request.js'
+import { type CloudEvent, readCloudEventBody } from './triggers/eventbridge.js'
 import { type Inbound, readInboundBody } from './triggers/inbound.js'
 
+/** What was published, in the form the caller used. */
+export type RelayOutcome =
+  | { form: 'single'; result: PublishResult }
+  | { form: 'batch'; outcomes: Settled[] }
+  | { form: 'events'; events: EventOutcome[] }
+
+/** What became of one CloudEvent's messages. */
+export interface EventOutcome {
+  id: string
+  results: PublishResult[]
+  /** Failures no retry can cure (poison): logged and dropped. */
+  dropped: ErrorBody[]
+  /** Failures a redelivery may cure: they fail the invocation. */
+  retryable: ErrorBody[]
+}
+
 /**
- * Validates the message an invocation carries and publishes it; nothing unvalidated reaches IoT.
- * @throws GatewayError for anything the caller or IoT got wrong
+ * Validates everything an invocation carries, then publishes; nothing unvalidated reaches IoT.
+ * @throws GatewayError when a single message or a whole batch is refused or fails
  */
-export async function relayMessage(inbound: Inbound, context: GatewayContext): Promise<PublishResult> {
-  const message = readMessage(readInboundBody(inbound))
-  const parameters = toPubParameters(message, context.config)
-  return context.publisher.publish(parameters)
+export async function relay(inbound: Inbound, context: GatewayContext): Promise<RelayOutcome> {
+  const settings = requestSettings(context.config)
+  if (inbound.kind === 'eventbridge')
+    return { form: 'events', events: await relayEvents(inbound.events, context, settings) }
+  const request = readPublishRequest(readInboundBody(inbound), settings)
+  if (request.form === 'single') {
+    return { form: 'single', result: await context.publisher.publish(request.parameters[0] as PubParameters) }
+  }
+  return {
+    form: 'batch',
+    outcomes: await publishAll(request.parameters, context.publisher, context.config.pubConcurrency),
+  }
+}
+
+// Each event is read on its own: a poison event is dropped, the others are published together.
+async function relayEvents(events: CloudEvent[], context: GatewayContext, settings: PublishRequestSettings) {
+  const outcomes: EventOutcome[] = events.map((event) => ({
+    id: event.id,
+    results: [],
+    dropped: [],
+    retryable: [],
+  }))
+  const calls: { event: number; parameters: PubParameters }[] = []
+  events.forEach((event, index) => {
+    try {
+      for (const parameters of readPublishRequest(readCloudEventBody(event), settings).parameters) {
+        calls.push({ event: index, parameters })
+      }
+    } catch (error) {
+      outcomes[index]?.dropped.push(toGatewayError(error).toBody())
+    }
+  })
+  const settled = await publishAll(
+    calls.map((call) => call.parameters),
+    context.publisher,
+    context.config.pubConcurrency,
+  )
+  settled.forEach((outcome, index) => {
+    const event = outcomes[calls[index]?.event ?? -1]
+    if (!event) return
+    if (outcome.ok) event.results.push(outcome.result)
+    else (outcome.error.retryable ? event.retryable : event.dropped).push(outcome.error.toBody())
+  })
+  return outcomes
+}
+
+function requestSettings(config: GatewayConfig): PublishRequestSettings {
+  return {
+    iotInstanceId: config.iotInstanceId,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxBatchSize: config.maxBatchSize,
+  }
 }

@@ -9,7 +9,7 @@ import { createLogger } from '../../lib/log.js'
 import { fcTrigger } from '../../lib/middleware/fc-trigger.js'
 import { iotPublisher } from '../../lib/middleware/iot-publisher.js'
 import { pubRetry } from '../../lib/middleware/pub-retry.js'
-import { relayMessage } from '../../lib/relay.js'
+import { relay } from '../../lib/relay.js'
 import type { Inbound } from '../../lib/triggers/inbound.js'
 
 const logger = createLogger()
@@ -18,7 +18,7 @@ const gateway = middy<Inbound, unknown, Error, GatewayContext>()
   .use(fcTrigger({ logger }))
   .use(iotPublisher({ logger }))
   .use(pubRetry({ logger }))
-  .handler(relayMessage)
+  .handler(relay)
 
 /**
  * FC calls this with the raw event Buffer, which `fcTrigger` decodes before the handler sees it.

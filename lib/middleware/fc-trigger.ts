@@ -3,10 +3,11 @@
  * answer the trigger expects. This is the one place where errors become answers.
  */
 import type { MiddlewareObj, Request } from '@middy/core'
+import { answerError, answerOutcome } from '../answers.js'
 import { type GatewayError, InvocationFailedError, toGatewayError } from '../errors.js'
 import type { FcContext } from '../fc/types.js'
 import { describeError, type Logger } from '../log.js'
-import { jsonResponse } from '../triggers/http.js'
+import type { RelayOutcome } from '../relay.js'
 import { type Inbound, recognizeInbound } from '../triggers/inbound.js'
 
 /** Options of `fcTrigger`. */
@@ -17,8 +18,8 @@ export interface FcTriggerOptions {
 type TriggerRequest = Request<Inbound, unknown, Error, FcContext>
 
 /**
- * Decodes the event before the handler and renders its result or error after it.
- * @example middy().use(fcTrigger({ logger })).handler(relayMessage)
+ * Decodes the event before the handler and renders its outcome or error after it.
+ * @example middy().use(fcTrigger({ logger })).handler(relay)
  */
 export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, unknown, Error, FcContext> {
   const startedAt = new WeakMap<object, number>()
@@ -29,22 +30,31 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
   }
 
   const fcTriggerAfter = (request: TriggerRequest) => {
-    const result = request.response
-    logger.info('invocation', { ...summary(request), outcome: 'published', status: 200, result })
-    request.response = request.event.kind === 'http' ? jsonResponse(200, result) : result
+    const outcome = request.response as RelayOutcome
+    for (const event of outcome.form === 'events' ? outcome.events : []) {
+      for (const error of event.dropped)
+        logger.warn('dropped', { requestId: request.context.requestId, eventId: event.id, error })
+    }
+    // Rendering may throw RetryableFailuresError, which onError turns into a failed invocation.
+    const answer = answerOutcome(request.event.kind, outcome)
+    request.response = answer
+    const status = (answer as { statusCode?: unknown }).statusCode
+    logger.info('invocation', {
+      ...summary(request),
+      outcome: 'relayed',
+      status,
+      ...describeOutcome(outcome),
+    })
   }
 
   const fcTriggerOnError = (request: TriggerRequest) => {
     const error = toGatewayError(request.error)
     logFailure(logger, error, summary(request))
-    if (request.event.kind === 'http') {
-      request.response = jsonResponse(error.status, { error: error.toBody() }, error.headers)
-      return
-    }
-    // FC's retry policy applies only when the invocation fails. Leaving the response unset makes middy
-    // throw request.error as it is (a throw from here would get the vendor-laden original attached).
-    if (error.retryable) request.error = new InvocationFailedError(error)
-    else request.response = { error: error.toBody() }
+    const answer = answerError(request.event.kind ?? 'direct', error)
+    // Leaving the response unset makes middy throw request.error as it is (a throw from here would
+    // get the vendor-laden original attached).
+    if ('fail' in answer) request.error = new InvocationFailedError(answer.fail)
+    else request.response = answer.response
   }
 
   const summary = (request: TriggerRequest) => {
@@ -57,6 +67,31 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
   }
 
   return { before: fcTriggerBefore, after: fcTriggerAfter, onError: fcTriggerOnError }
+}
+
+// Counts and IoT's ids, for tracing a message from the caller to IoT.
+function describeOutcome(outcome: RelayOutcome): Record<string, unknown> {
+  const results =
+    outcome.form === 'single'
+      ? [outcome.result]
+      : outcome.form === 'batch'
+        ? outcome.outcomes.flatMap((settled) => (settled.ok ? [settled.result] : []))
+        : outcome.events.flatMap((event) => event.results)
+  const messages =
+    outcome.form === 'single'
+      ? 1
+      : outcome.form === 'batch'
+        ? outcome.outcomes.length
+        : outcome.events.reduce(
+            (sum, event) => sum + event.results.length + event.dropped.length + event.retryable.length,
+            0,
+          )
+  return {
+    messages,
+    published: results.length,
+    messageIds: results.map((result) => result.messageId),
+    iotRequestIds: results.map((result) => result.requestId),
+  }
 }
 
 function logFailure(logger: Logger, error: GatewayError, fields: Record<string, unknown>): void {

@@ -1,13 +1,22 @@
 /**
  * Recognises what invoked the function. FC hands every trigger's event to the same handler as a
- * Buffer; its JSON shape tells an HTTP trigger from a direct invocation.
+ * Buffer; its JSON shape tells an HTTP trigger, a timer, EventBridge and a direct invocation apart.
  */
 import type { FcHttpEvent } from '../fc/types.js'
+import { type CloudEvent, isCloudEvent, isCloudEventBatch } from './eventbridge.js'
 import { isHttpEvent, readHttpBody } from './http.js'
 import { type ParsedJson, tryParseJson } from './json.js'
+import { type FcTimerEvent, isTimerEvent, readTimerPayload } from './timer.js'
 
 /** A decoded invocation: which trigger, and what it carries. */
-export type Inbound = { kind: 'http'; event: FcHttpEvent } | { kind: 'direct'; payload: ParsedJson }
+export type Inbound =
+  | { kind: 'http'; event: FcHttpEvent }
+  | { kind: 'timer'; event: FcTimerEvent }
+  | { kind: 'eventbridge'; events: CloudEvent[] }
+  | { kind: 'direct'; payload: ParsedJson }
+
+/** The kinds of trigger, as logs name them. */
+export type TriggerKind = Inbound['kind']
 
 /**
  * Decodes FC's raw event without throwing: text that is not JSON is a direct invocation whose payload
@@ -19,16 +28,27 @@ export function recognizeInbound(raw: unknown): Inbound {
     Buffer.isBuffer(raw) || typeof raw === 'string'
       ? tryParseJson(raw, 'The invocation payload')
       : { ok: true, value: raw }
-  if (payload.ok && isHttpEvent(payload.value)) return { kind: 'http', event: payload.value }
+  if (!payload.ok) return { kind: 'direct', payload }
+  const { value } = payload
+  if (isHttpEvent(value)) return { kind: 'http', event: value }
+  if (isTimerEvent(value)) return { kind: 'timer', event: value }
+  if (isCloudEventBatch(value)) return { kind: 'eventbridge', events: value }
+  if (isCloudEvent(value)) return { kind: 'eventbridge', events: [value] }
   return { kind: 'direct', payload }
 }
 
 /**
- * The JSON the caller sent.
+ * The JSON the caller sent, for every trigger but EventBridge (whose events are read one by one).
  * @throws InvalidRequestError or MethodNotAllowedError as the trigger's rules say
  */
-export function readInboundBody(inbound: Inbound): unknown {
-  if (inbound.kind === 'http') return readHttpBody(inbound.event)
-  if (!inbound.payload.ok) throw inbound.payload.error
-  return inbound.payload.value
+export function readInboundBody(inbound: Exclude<Inbound, { kind: 'eventbridge' }>): unknown {
+  switch (inbound.kind) {
+    case 'http':
+      return readHttpBody(inbound.event)
+    case 'timer':
+      return readTimerPayload(inbound.event)
+    case 'direct':
+      if (!inbound.payload.ok) throw inbound.payload.error
+      return inbound.payload.value
+  }
 }

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       pubTimeoutMs: 5_000,
       pubQpsLimit: 1_600,
       deadlineMarginMs: 500,
+      maxBatchSize: 100,
+      pubConcurrency: 16,
       environmentCredentials: undefined,
     })
   })

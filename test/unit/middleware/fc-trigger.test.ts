@@ -50,7 +50,10 @@ describe('fcTrigger', () => {
 
   it('logs one line per invocation with the request id, trigger, outcome and latency', async () => {
     // Prepare
-    const { run, lines } = withHandler(async () => ({ messageId: '1', requestId: 'r' }))
+    const { run, lines } = withHandler(async () => ({
+      form: 'single',
+      result: { messageId: '1889', requestId: 'iot-r' },
+    }))
 
     // Act
     await run(asFcEvent(anHttpEvent({})), anFcContext({ requestId: 'fc-req-7' }))
@@ -60,9 +63,12 @@ describe('fcTrigger', () => {
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({
       requestId: 'fc-req-7',
       trigger: 'http',
-      outcome: 'published',
+      outcome: 'relayed',
       status: 200,
       latencyMs: expect.any(Number),
+      messages: 1,
+      messageIds: ['1889'],
+      iotRequestIds: ['iot-r'],
     })
   })
 })

@@ -1,39 +1,122 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidRequestError, MethodNotAllowedError } from '../../../lib/errors.js'
+import { readCloudEventBody } from '../../../lib/triggers/eventbridge.js'
 import { headerValue, jsonResponse } from '../../../lib/triggers/http.js'
 import { readInboundBody, recognizeInbound } from '../../../lib/triggers/inbound.js'
+import { aCloudEvent, aTimerEvent } from '../../helpers/events.js'
 import { aMessage, anHttpEvent, asFcEvent } from '../../helpers/factories.js'
 
+// The caller's JSON for any trigger but EventBridge.
+function bodyOf(raw: unknown): unknown {
+  const inbound = recognizeInbound(raw)
+  if (inbound.kind === 'eventbridge') throw new Error('not for EventBridge events')
+  return readInboundBody(inbound)
+}
+
 describe('recognizeInbound', () => {
-  it('recognises an HTTP trigger event by version v1 and requestContext.http', () => {
+  it.each([
+    ['an HTTP trigger event (version v1 with requestContext.http)', anHttpEvent(aMessage()), 'http'],
+    ['a timer event (triggerTime and triggerName)', aTimerEvent(aMessage()), 'timer'],
+    ['one CloudEvent (specversion, source, type)', aCloudEvent('mns', aMessage()), 'eventbridge'],
+    [
+      'a batch of CloudEvents',
+      [aCloudEvent('mns', aMessage()), aCloudEvent('kafka', aMessage())],
+      'eventbridge',
+    ],
+    ['a message', aMessage(), 'direct'],
+    ['a batch of messages', { messages: [aMessage()] }, 'direct'],
+    ['an empty array', [], 'direct'],
+  ])('recognises %s', (_, event, kind) => {
+    // Act + Assess
+    expect(recognizeInbound(asFcEvent(event)).kind).toBe(kind)
+  })
+
+  it('counts each CloudEvent of a batch', () => {
     // Act
-    const inbound = recognizeInbound(asFcEvent(anHttpEvent(aMessage())))
+    const inbound = recognizeInbound(asFcEvent([aCloudEvent('mns', 1), aCloudEvent('mns', 2)]))
 
     // Assess
-    expect(inbound.kind).toBe('http')
+    expect(inbound).toMatchObject({ kind: 'eventbridge', events: [{}, {}] })
   })
 
   it('takes any other JSON as a direct invocation', () => {
-    // Act
-    const inbound = recognizeInbound(asFcEvent(aMessage()))
-
-    // Assess
-    expect(inbound.kind).toBe('direct')
-    expect(readInboundBody(inbound)).toEqual(aMessage())
+    // Act + Assess
+    expect(bodyOf(asFcEvent(aMessage()))).toEqual(aMessage())
   })
 
   it('takes text that is not JSON as a direct invocation with a malformed payload', () => {
     // Act
-    const inbound = recognizeInbound(Buffer.from('{not json'))
+    const act = () => bodyOf(Buffer.from('{not json'))
 
     // Assess
-    expect(inbound.kind).toBe('direct')
-    expect(() => readInboundBody(inbound)).toThrow(InvalidRequestError)
+    expect(act).toThrow(InvalidRequestError)
   })
 
   it('accepts an already-parsed object', () => {
     // Act + Assess
-    expect(readInboundBody(recognizeInbound(aMessage()))).toEqual(aMessage())
+    expect(bodyOf(aMessage())).toEqual(aMessage())
+  })
+})
+
+describe('reading a timer payload', () => {
+  it('parses the payload string a second time', () => {
+    // Act + Assess
+    expect(bodyOf(asFcEvent(aTimerEvent({ messages: [aMessage()] })))).toEqual({ messages: [aMessage()] })
+  })
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['empty', ''],
+  ])('refuses a payload that is %s, naming the trigger', (_, payload) => {
+    // Act
+    const act = () => bodyOf(asFcEvent(aTimerEvent(payload)))
+
+    // Assess
+    expect(act).toThrow(/timer trigger "every-minute"/)
+  })
+})
+
+describe('reading a CloudEvent', () => {
+  it.each(['mns', 'rocketmq', 'kafka', 'rabbitmq'] as const)(
+    'reads the %s body field as JSON text',
+    (source) => {
+      // Act + Assess
+      expect(readCloudEventBody(aCloudEvent(source, aMessage()))).toEqual(aMessage())
+    },
+  )
+
+  it('takes Kafka’s JSON format, already parsed', () => {
+    // Act + Assess
+    expect(readCloudEventBody(aCloudEvent('kafka', aMessage(), 'k1', true))).toEqual(aMessage())
+  })
+
+  it('decodes Kafka’s binary format from base64', () => {
+    // Prepare
+    const value = Buffer.from(JSON.stringify(aMessage())).toString('base64')
+
+    // Act + Assess
+    expect(readCloudEventBody(aCloudEvent('kafka', value))).toEqual(aMessage())
+  })
+
+  it.each([
+    [
+      'a body that is not JSON',
+      aCloudEvent('mns', 'not json at all', 'e1'),
+      /e1: data.messageBody is not JSON/,
+    ],
+    [
+      'an unknown source type',
+      { ...aCloudEvent('mns', aMessage(), 'e2'), type: 'oss:ObjectCreated:PutObject' },
+      /e2 has an unsupported type/,
+    ],
+    ['no body', { ...aCloudEvent('mns', aMessage(), 'e3'), data: {} }, /e3 has no data.messageBody/],
+  ])('refuses %s, naming the event', (_, event, message) => {
+    // Act
+    const act = () => readCloudEventBody(event)
+
+    // Assess
+    expect(act).toThrow(InvalidRequestError)
+    expect(act).toThrow(message)
   })
 })
 
@@ -42,16 +125,13 @@ describe('reading an HTTP body', () => {
     // Prepare
     const body = Buffer.from(JSON.stringify(aMessage())).toString('base64')
 
-    // Act
-    const value = readInboundBody(recognizeInbound(anHttpEvent(body, { isBase64Encoded: true })))
-
-    // Assess
-    expect(value).toEqual(aMessage())
+    // Act + Assess
+    expect(bodyOf(anHttpEvent(body, { isBase64Encoded: true }))).toEqual(aMessage())
   })
 
   it.each(['GET', 'PUT', 'DELETE', 'OPTIONS'])('refuses %s with 405', (method) => {
     // Act
-    const act = () => readInboundBody(recognizeInbound(anHttpEvent(aMessage(), { method })))
+    const act = () => bodyOf(anHttpEvent(aMessage(), { method }))
 
     // Assess
     expect(act).toThrow(MethodNotAllowedError)
@@ -62,7 +142,7 @@ describe('reading an HTTP body', () => {
     ['an empty body', '', /empty/],
   ])('refuses %s with 400', (_, body, message) => {
     // Act
-    const act = () => readInboundBody(recognizeInbound(anHttpEvent(body)))
+    const act = () => bodyOf(anHttpEvent(body))
 
     // Assess
     expect(act).toThrow(InvalidRequestError)

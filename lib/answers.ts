@@ -1,0 +1,65 @@
+/**
+ * How each trigger is answered. HTTP callers get a status and a JSON body. Direct invocations, timers
+ * and EventBridge get a result object, and fail only when a retry by FC or the source could help.
+ */
+import type { Settled } from './batch/publish-all.js'
+import { type GatewayError, RetryableFailuresError } from './errors.js'
+import type { RelayOutcome } from './relay.js'
+import { jsonResponse } from './triggers/http.js'
+import type { TriggerKind } from './triggers/inbound.js'
+
+/**
+ * The answer to a relayed invocation.
+ * @throws RetryableFailuresError when a non-HTTP trigger must fail so that it is retried
+ */
+export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unknown {
+  switch (outcome.form) {
+    case 'single':
+      return trigger === 'http' ? jsonResponse(200, outcome.result) : outcome.result
+    case 'batch':
+      return answerBatch(trigger, outcome.outcomes)
+    case 'events': {
+      const failed = outcome.events.filter((event) => event.retryable.length > 0).map((event) => event.id)
+      if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${failed.join(', ')}`)
+      return {
+        published: outcome.events.reduce((sum, event) => sum + event.results.length, 0),
+        dropped: outcome.events
+          .filter((event) => event.dropped.length > 0)
+          .map(({ id, dropped }) => ({ id, errors: dropped })),
+      }
+    }
+  }
+}
+
+/**
+ * The answer to a failed invocation, or the error to fail it with.
+ * @returns `{ fail }` when FC or the source should retry, else `{ response }`
+ */
+export function answerError(
+  trigger: TriggerKind,
+  error: GatewayError,
+): { response: unknown } | { fail: GatewayError } {
+  if (trigger === 'http')
+    return { response: jsonResponse(error.status, { error: error.toBody() }, error.headers) }
+  return error.retryable ? { fail: error } : { response: { error: error.toBody() } }
+}
+
+function answerBatch(trigger: TriggerKind, outcomes: Settled[]): unknown {
+  const results = outcomes.map((outcome) =>
+    outcome.ok ? outcome.result : { error: outcome.error.toBody(), status: outcome.error.status },
+  )
+  const failures = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]))
+  if (trigger !== 'http') {
+    const retryable = outcomes.flatMap((outcome, index) =>
+      !outcome.ok && outcome.error.retryable ? [index] : [],
+    )
+    if (retryable.length > 0)
+      throw new RetryableFailuresError(`messages ${retryable.join(', ')} of the batch`)
+    return { results }
+  }
+  const first = failures[0]
+  if (first === undefined) return jsonResponse(200, { results })
+  if (failures.length < outcomes.length) return jsonResponse(207, { results })
+  // All failed: the status, and headers such as Retry-After, the first failure would get alone.
+  return jsonResponse(first.status, { results }, first.headers)
+}

@@ -1,0 +1,92 @@
+/**
+ * What a caller asks to publish: one message, or `{"messages": [...]}`. A batch is checked whole
+ * before anything is sent: one bad item refuses the batch, with each problem's pointer naming its item.
+ */
+import { type ErrorDetail, InvalidRequestError, PayloadTooLargeError } from '../errors.js'
+import { type PubParameters, type PubSettings, toPubParameters } from '../iot/pub-parameters.js'
+import type { PublishMessage } from './schema.js'
+import { findMessageProblems } from './validate.js'
+
+/** Validated Pub calls, and whether the caller sent them as one message or as a batch. */
+export interface PublishRequest {
+  form: 'single' | 'batch'
+  parameters: PubParameters[]
+}
+
+/** What shapes a request besides the message rules. */
+export interface PublishRequestSettings extends PubSettings {
+  /** Most messages in one batch: `MAX_BATCH_SIZE`. */
+  maxBatchSize: number
+}
+
+/**
+ * Reads and validates a request, all or nothing.
+ * @throws InvalidRequestError naming every bad field, e.g. `/messages/3/qos`
+ * @throws PayloadTooLargeError when any payload exceeds the limit
+ */
+export function readPublishRequest(body: unknown, settings: PublishRequestSettings): PublishRequest {
+  if (!isBatch(body)) return { form: 'single', parameters: toParameters([body], '', settings) }
+  const envelopeProblems = batchEnvelopeProblems(body, settings.maxBatchSize)
+  if (envelopeProblems.length > 0)
+    throw new InvalidRequestError('The batch is not valid; nothing was sent', envelopeProblems)
+  return { form: 'batch', parameters: toParameters(body.messages as unknown[], '/messages', settings) }
+}
+
+// An object with `messages` is a batch: a single message may not have that field anyway.
+function isBatch(body: unknown): body is { messages: unknown } {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.hasOwn(body, 'messages')
+}
+
+function batchEnvelopeProblems(body: { messages: unknown }, maxBatchSize: number): ErrorDetail[] {
+  const extra = Object.keys(body)
+    .filter((key) => key !== 'messages')
+    .map((key) => ({ pointer: `/${key}`, message: 'is not a known field' }))
+  const { messages } = body
+  if (!Array.isArray(messages))
+    return [...extra, { pointer: '/messages', message: 'must be an array of messages' }]
+  if (messages.length === 0)
+    return [...extra, { pointer: '/messages', message: 'must hold at least one message' }]
+  if (messages.length > maxBatchSize) {
+    return [
+      ...extra,
+      {
+        pointer: '/messages',
+        message: `holds ${messages.length} messages; at most ${maxBatchSize} (MAX_BATCH_SIZE)`,
+      },
+    ]
+  }
+  return extra
+}
+
+function toParameters(messages: unknown[], prefix: string, settings: PubSettings): PubParameters[] {
+  const at = (index: number) => (prefix === '' ? '' : `${prefix}/${index}`)
+  const problems = messages.flatMap((message, index) =>
+    findMessageProblems(message).map((problem) => ({
+      ...problem,
+      pointer: `${at(index)}${problem.pointer}`,
+    })),
+  )
+  if (problems.length > 0) {
+    const what = prefix === '' ? 'The message is not valid' : 'The batch is not valid; nothing was sent'
+    throw new InvalidRequestError(what, problems)
+  }
+  const tooLarge: ErrorDetail[] = []
+  const parameters = (messages as PublishMessage[]).map((message, index) => {
+    try {
+      return toPubParameters(message, settings)
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error
+      tooLarge.push(
+        ...error.details.map((detail) => ({ ...detail, pointer: `${at(index)}${detail.pointer}` })),
+      )
+      return {}
+    }
+  })
+  if (tooLarge.length > 0) {
+    throw new PayloadTooLargeError(
+      `A payload exceeds ${settings.maxPayloadBytes} bytes; nothing was sent`,
+      tooLarge,
+    )
+  }
+  return parameters
+}
