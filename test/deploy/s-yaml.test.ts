@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { readPublishRequest } from '../../lib/message/publish-request.js'
 
 const require = createRequire(import.meta.url)
 const project = parse(readFileSync('s.yaml', 'utf8'))
@@ -15,6 +16,20 @@ const resolvedProps = JSON.parse(
   JSON.stringify(props).replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars[name])),
 )
 
+const schema = JSON.parse(readFileSync('../shared/fc3-component-schema.json', 'utf8'))
+const validateProps = new Ajv({ strict: false, allErrors: true }).compile(schema)
+
+// The commented-out example triggers, uncommented.
+function exampleTriggers(): unknown[] {
+  const text = readFileSync('s.yaml', 'utf8')
+  const block = text.slice(text.indexOf('# --- example:'), text.indexOf('# --- end of example'))
+  const lines = block
+    .split('\n')
+    .slice(1)
+    .map((line) => line.replace(/^(\s*)# ?/, '$1'))
+  return parse(lines.join('\n'))
+}
+
 describe('s.yaml', () => {
   it('is a Serverless Devs 3 project with an fc3 resource on nodejs20', () => {
     // Assess
@@ -24,16 +39,47 @@ describe('s.yaml', () => {
   })
 
   it('matches the fc3 component’s schema', () => {
-    // Prepare
-    const schema = JSON.parse(readFileSync('../shared/fc3-component-schema.json', 'utf8'))
-    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema)
-
     // Act
-    const valid = validate(resolvedProps)
+    const valid = validateProps(resolvedProps)
 
     // Assess
-    expect(validate.errors ?? []).toEqual([])
+    expect(validateProps.errors ?? []).toEqual([])
     expect(valid).toBe(true)
+  })
+
+  it('keeps its commented-out MNS trigger valid once uncommented', () => {
+    // Prepare
+    const withExample = { ...resolvedProps, triggers: [...resolvedProps.triggers, ...exampleTriggers()] }
+
+    // Act
+    const valid = validateProps(withExample)
+
+    // Assess
+    expect(validateProps.errors ?? []).toEqual([])
+    expect(valid).toBe(true)
+    expect(exampleTriggers()).toEqual([
+      expect.objectContaining({
+        triggerType: 'eventbridge',
+        triggerConfig: expect.objectContaining({
+          eventSourceConfig: expect.objectContaining({ eventSourceType: 'MNS' }),
+        }),
+      }),
+    ])
+  })
+
+  it('has a disabled example timer whose payload the gateway accepts', () => {
+    // Prepare
+    const timer = props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'timer')
+
+    // Act
+    const request = readPublishRequest(JSON.parse(timer.triggerConfig.payload), {
+      maxPayloadBytes: 262_144,
+      maxBatchSize: 100,
+    })
+
+    // Assess
+    expect(timer.triggerConfig.enable).toBe(false)
+    expect(request.parameters).toHaveLength(1)
   })
 
   it('points code and handler at the export the build produces', () => {
