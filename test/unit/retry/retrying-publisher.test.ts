@@ -72,9 +72,16 @@ describe('createRetryingPublisher', () => {
     })
   }
 
+  // Handles the outcome before the timers run, so that a rejection is never left unhandled meanwhile.
   async function settle<T>(promise: Promise<T>): Promise<T> {
+    const outcome = promise.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    )
     await vi.runAllTimersAsync()
-    return promise
+    const settled = await outcome
+    if (!settled.ok) throw settled.error
+    return settled.value
   }
 
   it('repeats the call after throttling until it goes through, telling the limiter', async () => {
