@@ -23,6 +23,16 @@ export interface GatewayConfig {
   pubConcurrency: number
   /** `DEADLINE_MARGIN_MS`: time kept before the function's timeout to answer. @default 500 */
   deadlineMarginMs: number
+  /** `GATEWAY_AUTH`: how HTTP callers are authenticated; `none` only where FC authenticates them. @default 'api-key' */
+  gatewayAuth: 'api-key' | 'none'
+  /** `GATEWAY_API_KEYS`: comma-separated keys accepted as `Authorization: Bearer <key>`. @default [] */
+  apiKeys: string[]
+  /** `ALLOWED_PRODUCT_KEYS`: comma-separated products messages may go to; all when unset. @default undefined */
+  allowedProductKeys?: string[]
+  /** `ALLOWED_TOPICS`: comma-separated MQTT patterns (`+`, `#`) full topics must match; all when unset. @default undefined */
+  allowedTopics?: string[]
+  /** `MAX_BODY_BYTES`: largest HTTP body read; larger ones are refused before parsing. @default 33554432 (FC's limit) */
+  maxBodyBytes: number
   /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
   environmentCredentials?: FcCredentials
 }
@@ -47,6 +57,11 @@ export function loadConfig(env: Env): GatewayConfig {
     deadlineMarginMs: positiveInteger(env, 'DEADLINE_MARGIN_MS', 500),
     maxBatchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 100),
     pubConcurrency: positiveInteger(env, 'PUB_CONCURRENCY', 16),
+    gatewayAuth: gatewayAuth(env.GATEWAY_AUTH),
+    apiKeys: list(env.GATEWAY_API_KEYS) ?? [],
+    allowedProductKeys: list(env.ALLOWED_PRODUCT_KEYS),
+    allowedTopics: topicPatterns(env.ALLOWED_TOPICS),
+    maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024),
     environmentCredentials: environmentCredentials(env),
   }
 }
@@ -86,6 +101,40 @@ function iotEndpoint(env: Env): string {
   if (!region) throw new ConfigurationError('No IoT Platform region: set IOT_REGION (or IOT_ENDPOINT)')
   if (!REGION.test(region)) throw new ConfigurationError(`IOT_REGION is not a region id such as cn-shanghai`)
   return `https://iot.${region}.aliyuncs.com`
+}
+
+function gatewayAuth(value: string | undefined): GatewayConfig['gatewayAuth'] {
+  const mode = nonEmpty(value) ?? 'api-key'
+  if (mode !== 'api-key' && mode !== 'none')
+    throw new ConfigurationError(`GATEWAY_AUTH must be api-key or none, not "${mode}"`)
+  return mode
+}
+
+// MQTT filters: `+` stands for one whole level, `#` for the rest and only as the last level.
+function topicPatterns(value: string | undefined): string[] | undefined {
+  const patterns = list(value)
+  for (const pattern of patterns ?? []) {
+    const levels = pattern.split('/')
+    const misplaced = levels.some(
+      (level, index) =>
+        (level.includes('+') && level !== '+') ||
+        (level.includes('#') && (level !== '#' || index !== levels.length - 1)),
+    )
+    if (!pattern.startsWith('/') || misplaced) {
+      throw new ConfigurationError(
+        `ALLOWED_TOPICS has "${pattern}": use full topics with + and # as whole levels`,
+      )
+    }
+  }
+  return patterns
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+  return items.length > 0 ? items : undefined
 }
 
 function environmentCredentials(env: Env): FcCredentials | undefined {

@@ -72,6 +72,37 @@ export class InvalidRequestError extends GatewayError {
   }
 }
 
+/** An HTTP caller without a valid API key. */
+export class UnauthorizedError extends GatewayError {
+  readonly status = 401
+
+  constructor(message: string) {
+    super('Unauthorized', message)
+  }
+
+  override get headers(): Record<string, string> {
+    return { 'www-authenticate': 'Bearer' }
+  }
+}
+
+/** A message the operator does not allow: its product or topic is outside ALLOWED_PRODUCT_KEYS/ALLOWED_TOPICS. */
+export class ForbiddenError extends GatewayError {
+  readonly status = 403
+
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('Forbidden', message, { details })
+  }
+}
+
+/** A request body that is not JSON. */
+export class UnsupportedMediaTypeError extends GatewayError {
+  readonly status = 415
+
+  constructor(contentType: string) {
+    super('UnsupportedMediaType', `Content type "${contentType}" is not accepted; send application/json`)
+  }
+}
+
 /** Anything but POST on the HTTP trigger. */
 export class MethodNotAllowedError extends GatewayError {
   readonly status = 405

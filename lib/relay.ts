@@ -36,7 +36,7 @@ export async function relay(inbound: Inbound, context: GatewayContext): Promise<
   const settings = requestSettings(context.config)
   if (inbound.kind === 'eventbridge')
     return { form: 'events', events: await relayEvents(inbound.events, context, settings) }
-  const request = readPublishRequest(readInboundBody(inbound), settings)
+  const request = readPublishRequest(readInboundBody(inbound, context.config.maxBodyBytes), settings)
   if (request.form === 'single') {
     return { form: 'single', result: await context.publisher.publish(request.parameters[0] as PubParameters) }
   }

@@ -31,6 +31,9 @@ export interface LocalGateway {
   stop(): Promise<void>
 }
 
+/** The API key `npm start` accepts unless GATEWAY_API_KEYS is set; it guards nothing real. */
+export const LOCAL_API_KEY = 'local-dev-key'
+
 const FUNCTION = { name: 'iot-pub-gateway', handler: 'index.handler', memory: 512, timeout: 30 }
 
 /**
@@ -49,6 +52,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ??= DEV_CREDENTIALS.accessKeySecret
   }
   env.IOT_REGION ??= 'cn-shanghai'
+  // Closed by default here too: a local key the start banner and the README's curl present.
+  if ((env.GATEWAY_AUTH ?? 'api-key') === 'api-key') env.GATEWAY_API_KEYS ??= LOCAL_API_KEY
   const handler = loadHandler(options.bundle ?? 'dist/gateway/index.js')
 
   const server = createServer(async (request, response) => {

@@ -1,6 +1,6 @@
 // `npm start`: runs the gateway locally, against the embedded IoT emulator unless IOT_ENDPOINT is set.
 import { formatDelivery } from './device-view.js'
-import { startLocalGateway } from './runner.js'
+import { LOCAL_API_KEY, startLocalGateway } from './runner.js'
 
 const port = Number(process.env.PORT ?? 9000)
 const gateway = await startLocalGateway({ port, host: process.env.HOST ?? '127.0.0.1' })
@@ -14,7 +14,7 @@ const example = JSON.stringify({
 console.error(`iot-pub-gateway listening on ${gateway.url}
 
 Try it:
-  curl -s -X POST ${gateway.url}/ -H 'content-type: application/json' -d '${example}'
+  curl -s -X POST ${gateway.url}/ -H 'content-type: application/json' -H 'authorization: Bearer ${process.env.GATEWAY_API_KEYS === LOCAL_API_KEY ? LOCAL_API_KEY : '<one of GATEWAY_API_KEYS>'}' -d '${example}'
 
 ${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}); each delivery is shown below.` : `Messages go to IoT Platform at ${process.env.IOT_ENDPOINT}.`}
 `)

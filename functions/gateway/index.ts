@@ -6,7 +6,9 @@ import middy from '@middy/core'
 import type { GatewayContext } from '../../lib/context.js'
 import type { FcContext } from '../../lib/fc/types.js'
 import { createLogger } from '../../lib/log.js'
+import { callerAuth } from '../../lib/middleware/caller-auth.js'
 import { fcTrigger } from '../../lib/middleware/fc-trigger.js'
+import { gatewayConfig } from '../../lib/middleware/gateway-config.js'
 import { iotPublisher } from '../../lib/middleware/iot-publisher.js'
 import { pubRetry } from '../../lib/middleware/pub-retry.js'
 import { relay } from '../../lib/relay.js'
@@ -16,6 +18,8 @@ const logger = createLogger()
 
 const gateway = middy<Inbound, unknown, Error, GatewayContext>()
   .use(fcTrigger({ logger }))
+  .use(gatewayConfig())
+  .use(callerAuth({ logger }))
   .use(iotPublisher({ logger }))
   .use(pubRetry({ logger }))
   .handler(relay)

@@ -2,8 +2,10 @@
  * What a caller asks to publish: one message, or `{"messages": [...]}`. A batch is checked whole
  * before anything is sent: one bad item refuses the batch, with each problem's pointer naming its item.
  */
-import { type ErrorDetail, InvalidRequestError, PayloadTooLargeError } from '../errors.js'
+import { type ErrorDetail, ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../errors.js'
 import { type PubParameters, type PubSettings, toPubParameters } from '../iot/pub-parameters.js'
+import { type Confinement, findConfinementProblems } from '../security/confinement.js'
+import { findShapeProblems } from './json-shape.js'
 import type { PublishMessage } from './schema.js'
 import { findMessageProblems } from './validate.js'
 
@@ -14,17 +16,32 @@ export interface PublishRequest {
 }
 
 /** What shapes a request besides the message rules. */
-export interface PublishRequestSettings extends PubSettings {
+export interface PublishRequestSettings extends PubSettings, Confinement {
   /** Most messages in one batch: `MAX_BATCH_SIZE`. */
   maxBatchSize: number
 }
 
 /**
- * Reads and validates a request, all or nothing.
+ * Reads, validates and confines a request, all or nothing.
  * @throws InvalidRequestError naming every bad field, e.g. `/messages/3/qos`
  * @throws PayloadTooLargeError when any payload exceeds the limit
+ * @throws ForbiddenError when a product or topic is outside what the operator allows
  */
 export function readPublishRequest(body: unknown, settings: PublishRequestSettings): PublishRequest {
+  const shapeProblems = findShapeProblems(body)
+  if (shapeProblems.length > 0)
+    throw new InvalidRequestError('The request is not acceptable JSON', shapeProblems)
+  const request = readForm(body, settings)
+  const at = (index: number) => (request.form === 'batch' ? `/messages/${index}` : '')
+  const forbidden = request.parameters.flatMap((parameters, index) =>
+    findConfinementProblems(parameters, settings, at(index)),
+  )
+  if (forbidden.length > 0)
+    throw new ForbiddenError('This gateway may not publish there; nothing was sent', forbidden)
+  return request
+}
+
+function readForm(body: unknown, settings: PublishRequestSettings): PublishRequest {
   if (!isBatch(body)) return { form: 'single', parameters: toParameters([body], '', settings) }
   const envelopeProblems = batchEnvelopeProblems(body, settings.maxBatchSize)
   if (envelopeProblems.length > 0)

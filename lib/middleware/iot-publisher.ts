@@ -1,9 +1,9 @@
 /**
- * Middleware that prepares each invocation's link to IoT Platform: the configuration (read once per
- * instance), this invocation's credentials, and a publisher placed on the context.
+ * Middleware that prepares each invocation's link to IoT Platform: this invocation's credentials and a
+ * publisher placed on the context. Comes after `gatewayConfig`.
  */
 import type { MiddlewareObj, Request } from '@middy/core'
-import { credentialsFor, type GatewayConfig, loadConfig } from '../config.js'
+import { credentialsFor } from '../config.js'
 import type { GatewayContext } from '../context.js'
 import { createIotPublisher, type IotPublisherOptions, type Publisher } from '../iot/publisher.js'
 import type { Logger } from '../log.js'
@@ -11,8 +11,6 @@ import type { Logger } from '../log.js'
 /** Options of `iotPublisher`. */
 export interface IotPublisherMiddlewareOptions {
   logger: Logger
-  /** Where settings come from. @default process.env */
-  env?: Record<string, string | undefined>
   /** Makes the publisher; tests may hand their own. @default createIotPublisher */
   createPublisher?: (options: IotPublisherOptions) => Publisher
 }
@@ -24,16 +22,13 @@ export interface IotPublisherMiddlewareOptions {
 export function iotPublisher(
   options: IotPublisherMiddlewareOptions,
 ): MiddlewareObj<unknown, unknown, Error, GatewayContext> {
-  const { logger, env = process.env, createPublisher = createIotPublisher } = options
-  let config: GatewayConfig | undefined
+  const { logger, createPublisher = createIotPublisher } = options
 
   const iotPublisherBefore = (request: Request<unknown, unknown, Error, GatewayContext>) => {
-    // A bad setting is not cached: each invocation reports it until the operator fixes it.
-    config ??= loadConfig(env)
+    const { config } = request.context
     const credentials = credentialsFor(request.context, config)
     logger.addSecret(credentials.accessKeySecret)
     logger.addSecret(credentials.securityToken)
-    request.context.config = config
     request.context.publisher = createPublisher({
       endpoint: config.iotEndpoint,
       credentials,

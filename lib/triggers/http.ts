@@ -2,7 +2,7 @@
  * The HTTP trigger: from FC's HTTP event to the JSON the caller posted, and from an answer back to
  * FC's HTTP response shape.
  */
-import { MethodNotAllowedError } from '../errors.js'
+import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js'
 import type { FcHttpEvent, FcHttpResponse } from '../fc/types.js'
 import { parseJson } from './json.js'
 
@@ -13,15 +13,28 @@ export function isHttpEvent(value: unknown): value is FcHttpEvent {
   return event.version === 'v1' && typeof event.requestContext?.http?.method === 'string'
 }
 
+// application/json or a +json type, in UTF-8 (the JSON default) when a charset is named.
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset="?utf-8"?\s*)?$/i
+
 /**
- * The JSON body of a POST, decoded from base64 when FC encoded it.
+ * The JSON body of a POST, decoded from base64 when FC encoded it; its size is checked before parsing.
  * @throws MethodNotAllowedError for any method but POST
+ * @throws UnsupportedMediaTypeError for a content type that is not JSON
+ * @throws PayloadTooLargeError for a body over `maxBodyBytes`
  * @throws InvalidRequestError when the body is not JSON
  */
-export function readHttpBody(event: FcHttpEvent): unknown {
+export function readHttpBody(event: FcHttpEvent, maxBodyBytes: number): unknown {
   const method = event.requestContext.http.method.toUpperCase()
   if (method !== 'POST') throw new MethodNotAllowedError(method)
+  // A missing content type is taken as JSON: only a declared other type is refused.
+  const contentType = headerValue(event, 'content-type')?.trim()
+  if (contentType && !JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType)
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')
+  if (body.length > maxBodyBytes) {
+    throw new PayloadTooLargeError(
+      `The request body is ${body.length} bytes; at most ${maxBodyBytes} are read (MAX_BODY_BYTES)`,
+    )
+  }
   return parseJson(body, 'The request body')
 }
 

@@ -41,10 +41,13 @@ export function recognizeInbound(raw: unknown): Inbound {
  * The JSON the caller sent, for every trigger but EventBridge (whose events are read one by one).
  * @throws InvalidRequestError or MethodNotAllowedError as the trigger's rules say
  */
-export function readInboundBody(inbound: Exclude<Inbound, { kind: 'eventbridge' }>): unknown {
+export function readInboundBody(
+  inbound: Exclude<Inbound, { kind: 'eventbridge' }>,
+  maxBodyBytes: number,
+): unknown {
   switch (inbound.kind) {
     case 'http':
-      return readHttpBody(inbound.event)
+      return readHttpBody(inbound.event, maxBodyBytes)
     case 'timer':
       return readTimerPayload(inbound.event)
     case 'direct':

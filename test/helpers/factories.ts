@@ -1,6 +1,7 @@
 /** Builders of the messages, FC events and contexts the tests feed the gateway. */
 import type { FcContext, FcHttpEvent } from '../../lib/fc/types.js'
 import type { PublishMessage } from '../../lib/message/schema.js'
+import { TEST_API_KEY } from './secrets.js'
 
 /** A valid message to a device's custom topic; override any field. */
 export function aMessage(overrides: Partial<PublishMessage> & Record<string, unknown> = {}): PublishMessage {
@@ -13,7 +14,7 @@ export function aMessage(overrides: Partial<PublishMessage> & Record<string, unk
   }
 }
 
-/** An FC 3.0 HTTP trigger event carrying `body`. */
+/** An FC 3.0 HTTP trigger event carrying `body`, from a caller presenting the test API key. */
 export function anHttpEvent(
   body: unknown,
   overrides: Partial<FcHttpEvent> & { method?: string } = {},
@@ -24,7 +25,7 @@ export function anHttpEvent(
     rawPath: '/',
     body: typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_API_KEY}` },
     queryParameters: {},
     requestContext: {
       requestId: 'http-request-1',

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { vi } from 'vitest'
 import { DEV_CREDENTIALS, type IotEmulator } from '../../dev/iot-emulator/server.js'
 import type { FcContext } from '../../lib/fc/types.js'
+import { TEST_API_KEY } from './secrets.js'
 
 const require = createRequire(import.meta.url)
 const BUNDLE = resolve('dist/gateway/index.js')
@@ -23,6 +24,11 @@ const GATEWAY_VARIABLES = [
   'DEADLINE_MARGIN_MS',
   'MAX_BATCH_SIZE',
   'PUB_CONCURRENCY',
+  'GATEWAY_AUTH',
+  'GATEWAY_API_KEYS',
+  'ALLOWED_PRODUCT_KEYS',
+  'ALLOWED_TOPICS',
+  'MAX_BODY_BYTES',
   'ALIBABA_CLOUD_ACCESS_KEY_ID',
   'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
   'ALIBABA_CLOUD_SECURITY_TOKEN',
@@ -39,13 +45,14 @@ export function loadBuiltGateway(env: Record<string, string>): BuiltHandler {
   return (require(BUNDLE) as { handler: BuiltHandler }).handler
 }
 
-/** The environment that points the gateway at an emulator with its development credentials. */
+/** The environment that points the gateway at an emulator, with its development credentials and the test API key. */
 export function emulatorEnv(
   emulator: IotEmulator,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
     IOT_ENDPOINT: emulator.url,
+    GATEWAY_API_KEYS: TEST_API_KEY,
     ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
     ...extra,

@@ -6,6 +6,7 @@ import { useEmulator } from '../helpers/emulator.js'
 import { aMessage, anFcContext, anHttpEvent, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
 import { capturedLogs } from '../helpers/logs.js'
+import { TEST_API_KEY } from '../helpers/secrets.js'
 
 const emulator = useEmulator()
 
@@ -80,7 +81,7 @@ describe('the built gateway behind an HTTP trigger', () => {
     // Act
     const response = await post(handler, body, {
       isBase64Encoded: true,
-      headers: { 'CONTENT-TYPE': 'application/json' },
+      headers: { 'CONTENT-TYPE': 'application/json', AUTHORIZATION: `Bearer ${TEST_API_KEY}` },
     })
 
     // Assess
@@ -328,7 +329,7 @@ describe('the built gateway without configuration', () => {
 
   it('answers 500 naming the credential variables when there is no role and no key', async () => {
     // Prepare
-    const handler = loadBuiltGateway({ IOT_ENDPOINT: emulator().url })
+    const handler = loadBuiltGateway({ IOT_ENDPOINT: emulator().url, GATEWAY_API_KEYS: TEST_API_KEY })
 
     // Act
     const response = await post(handler, aMessage())

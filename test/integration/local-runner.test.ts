@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { formatDelivery } from '../../dev/local/device-view.js'
-import { type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 
 // The README's first curl, as a newcomer copies it.
 const curl = readFileSync('README.md', 'utf8').match(
-  /curl -s -X POST http:\/\/127\.0\.0\.1:9000(\/\S*) .*?-d '([^']+)'/,
+  /curl -s -X POST http:\/\/127\.0\.0\.1:9000(\/\S*) .*?-H 'authorization: ([^']+)' -d '([^']+)'/,
 )
+
+const withKey = { 'content-type': 'application/json', authorization: `Bearer ${LOCAL_API_KEY}` }
 
 describe('the local gateway (npm start)', () => {
   let gateway: LocalGateway
@@ -17,6 +19,8 @@ describe('the local gateway (npm start)', () => {
       'IOT_REGION',
       'ALIBABA_CLOUD_ACCESS_KEY_ID',
       'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      'GATEWAY_AUTH',
+      'GATEWAY_API_KEYS',
     ]) {
       vi.stubEnv(name, undefined)
     }
@@ -30,12 +34,12 @@ describe('the local gateway (npm start)', () => {
 
   it('delivers the README’s curl with no configuration', async () => {
     // Prepare
-    const [, path, body] = curl ?? []
+    const [, path, authorization = '', body] = curl ?? []
 
     // Act
     const response = await fetch(`${gateway.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body,
     })
 
@@ -48,28 +52,38 @@ describe('the local gateway (npm start)', () => {
     expect(gateway.emulator?.delivered.at(-1)?.topicFullName).toBe('/a1Q5XoYxxxx/device1/user/get')
   })
 
+  it('refuses a request without the local API key', async () => {
+    // Act
+    const response = await fetch(gateway.url, { method: 'POST', body: '{}' })
+
+    // Assess
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toBe('Bearer')
+  })
+
   it('passes errors through with their status and JSON body', async () => {
     // Act
-    const response = await fetch(gateway.url, { method: 'POST', body: '{"productKey":"pk"}' })
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: withKey,
+      body: '{"productKey":"pk"}',
+    })
 
     // Assess
     expect(response.status).toBe(400)
     expect(await response.json()).toMatchObject({ error: { code: 'InvalidRequest' } })
   })
 
-  it('hands a non-text body to the function base64-encoded, as FC does', async () => {
-    // Prepare
-    const body = JSON.stringify({ productKey: 'pk', deviceName: 'd', topic: 'bin', payload: 'x' })
-
+  it('hands the function a non-JSON body, which it refuses with 415', async () => {
     // Act
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body,
+      headers: { ...withKey, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'productKey=pk&deviceName=d',
     })
 
     // Assess
-    expect(response.status).toBe(200)
+    expect(response.status).toBe(415)
   })
 
   it('shows each delivery as a device would receive it', async () => {
@@ -88,7 +102,7 @@ describe('the local gateway (npm start)', () => {
     }
 
     // Act
-    await fetch(gateway.url, { method: 'POST', body: JSON.stringify(message) })
+    await fetch(gateway.url, { method: 'POST', headers: withKey, body: JSON.stringify(message) })
 
     // Assess
     expect(shown[0]).toContain('/pk/d/user/get  (QoS 1')

@@ -22,6 +22,11 @@ describe('loadConfig', () => {
       deadlineMarginMs: 500,
       maxBatchSize: 100,
       pubConcurrency: 16,
+      gatewayAuth: 'api-key',
+      apiKeys: [],
+      allowedProductKeys: undefined,
+      allowedTopics: undefined,
+      maxBodyBytes: 33_554_432,
       environmentCredentials: undefined,
     })
   })

@@ -10,7 +10,7 @@ import { aMessage, anHttpEvent, asFcEvent } from '../../helpers/factories.js'
 function bodyOf(raw: unknown): unknown {
   const inbound = recognizeInbound(raw)
   if (inbound.kind === 'eventbridge') throw new Error('not for EventBridge events')
-  return readInboundBody(inbound)
+  return readInboundBody(inbound, 1_000_000)
 }
 
 describe('recognizeInbound', () => {
