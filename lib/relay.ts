@@ -79,9 +79,6 @@ async function relayEvents(events: CloudEvent[], context: GatewayContext, settin
 }
 
 function requestSettings(config: GatewayConfig): PublishRequestSettings {
-  return {
-    iotInstanceId: config.iotInstanceId,
-    maxPayloadBytes: config.maxPayloadBytes,
-    maxBatchSize: config.maxBatchSize,
-  }
+  const { iotInstanceId, maxPayloadBytes, maxBatchSize, allowedProductKeys, allowedTopics } = config
+  return { iotInstanceId, maxPayloadBytes, maxBatchSize, allowedProductKeys, allowedTopics }
 }

@@ -11,10 +11,21 @@ export const TEST_STS = {
   securityToken: 'CAIS-sts-token-5b8e2d4c1a',
 }
 
+/** Two rotations of a role's STS credentials. */
+export const ROTATED_STS = [
+  { accessKeyId: 'STS.first', accessKeySecret: 'first-secret-8c2d', securityToken: 'first-token-3e9a' },
+  { accessKeyId: 'STS.second', accessKeySecret: 'second-secret-1f7b', securityToken: 'second-token-6d4c' },
+] as const
+
+/** A secret the gateway is configured with but IoT refuses. */
+export const WRONG_SECRET = 'wrong-secret-never-shown'
+
 /** The values to look for in captured logs. */
 export const TEST_SECRETS = [
   TEST_API_KEY,
   TEST_STS.accessKeySecret,
   TEST_STS.securityToken,
+  ...ROTATED_STS.flatMap((credentials) => [credentials.accessKeySecret, credentials.securityToken]),
+  WRONG_SECRET,
   DEV_CREDENTIALS.accessKeySecret,
 ]

@@ -6,7 +6,7 @@ import { useEmulator } from '../helpers/emulator.js'
 import { aMessage, anFcContext, anHttpEvent, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
 import { capturedLogs } from '../helpers/logs.js'
-import { TEST_API_KEY } from '../helpers/secrets.js'
+import { ROTATED_STS, TEST_API_KEY, TEST_STS, WRONG_SECRET } from '../helpers/secrets.js'
 
 const emulator = useEmulator()
 
@@ -160,11 +160,7 @@ describe('the built gateway behind an HTTP trigger', () => {
 
   it('signs with the role’s STS credentials from the context', async () => {
     // Prepare
-    const sts = {
-      accessKeyId: 'STS.NUgYrLnoC37mZZCNnAbez',
-      accessKeySecret: 'sts-secret-0001',
-      securityToken: 'CAIS-token-0001',
-    }
+    const sts = TEST_STS
     emulator().addCredentials(sts)
     const event = asFcEvent(anHttpEvent(aMessage()))
 
@@ -177,16 +173,7 @@ describe('the built gateway behind an HTTP trigger', () => {
 
   it('takes fresh credentials on every invocation, as STS rotates them', async () => {
     // Prepare
-    const first = {
-      accessKeyId: 'STS.first',
-      accessKeySecret: 'first-secret-1',
-      securityToken: 'first-token-1',
-    }
-    const second = {
-      accessKeyId: 'STS.second',
-      accessKeySecret: 'second-secret-2',
-      securityToken: 'second-token-2',
-    }
+    const [first, second] = ROTATED_STS
     emulator().addCredentials(first)
     emulator().addCredentials(second)
     const event = asFcEvent(anHttpEvent(aMessage()))
@@ -342,15 +329,15 @@ describe('the built gateway without configuration', () => {
   it('never shows or logs the access key secret', async () => {
     // Prepare
     const handler = loadBuiltGateway(
-      emulatorEnv(emulator(), { ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'wrong-secret-never-shown' }),
+      emulatorEnv(emulator(), { ALIBABA_CLOUD_ACCESS_KEY_SECRET: WRONG_SECRET }),
     )
 
     // Act
     const response = await post(handler, aMessage())
 
     // Assess
-    expect(response.body).not.toContain('wrong-secret-never-shown')
-    expect(JSON.stringify(capturedLogs())).not.toContain('wrong-secret-never-shown')
+    expect(response.body).not.toContain(WRONG_SECRET)
+    expect(JSON.stringify(capturedLogs())).not.toContain(WRONG_SECRET)
     expect(JSON.stringify(capturedLogs())).not.toContain(DEV_CREDENTIALS.accessKeySecret)
   })
 })

@@ -78,6 +78,10 @@ describe('loadConfig', () => {
     [{ IOT_REGION: 'cn-shanghai', MAX_PAYLOAD_BYTES: '10kb' }, /MAX_PAYLOAD_BYTES/],
     [{ IOT_REGION: 'cn-shanghai', PUB_TIMEOUT_MS: '-1' }, /PUB_TIMEOUT_MS/],
     [{ IOT_REGION: 'cn-shanghai', PUB_QPS_LIMIT: '0' }, /PUB_QPS_LIMIT/],
+    [{ IOT_REGION: 'cn-shanghai', GATEWAY_AUTH: 'off' }, /GATEWAY_AUTH/],
+    [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: 'pk/+/user/#' }, /ALLOWED_TOPICS/],
+    [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/#/user' }, /ALLOWED_TOPICS/],
+    [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/a+/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', DEADLINE_MARGIN_MS: '1.5' }, /DEADLINE_MARGIN_MS/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }, /ALIBABA_CLOUD_ACCESS_KEY_ID/],
@@ -88,6 +92,29 @@ describe('loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError)
     expect(act).toThrow(variable)
+  })
+})
+
+describe('security settings', () => {
+  it('reads comma-separated keys, products and topic patterns, ignoring blanks', () => {
+    // Act
+    const config = loadConfig({
+      IOT_REGION: 'cn-shanghai',
+      GATEWAY_AUTH: 'none',
+      GATEWAY_API_KEYS: ' k1 , k2,,',
+      ALLOWED_PRODUCT_KEYS: 'pk1,pk2',
+      ALLOWED_TOPICS: '/+/+/user/cmd/#, /broadcast/pk1/#',
+      MAX_BODY_BYTES: '1024',
+    })
+
+    // Assess
+    expect(config).toMatchObject({
+      gatewayAuth: 'none',
+      apiKeys: ['k1', 'k2'],
+      allowedProductKeys: ['pk1', 'pk2'],
+      allowedTopics: ['/+/+/user/cmd/#', '/broadcast/pk1/#'],
+      maxBodyBytes: 1024,
+    })
   })
 })
 

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { findShapeProblems, MAX_JSON_DEPTH } from '../../../lib/message/json-shape.js'
+
+function nested(depth: number): unknown {
+  return JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`)
+}
+
+describe('findShapeProblems', () => {
+  it(`accepts nesting of ${MAX_JSON_DEPTH} levels`, () => {
+    // Act + Assess
+    expect(findShapeProblems(nested(MAX_JSON_DEPTH))).toEqual([])
+  })
+
+  it('refuses one level more, pointing at it', () => {
+    // Act
+    const problems = findShapeProblems(nested(MAX_JSON_DEPTH + 1))
+
+    // Assess
+    expect(problems).toEqual([
+      { pointer: '/a'.repeat(MAX_JSON_DEPTH), message: `is nested deeper than ${MAX_JSON_DEPTH} levels` },
+    ])
+  })
+
+  it('checks 100,000 levels without overflowing the stack', () => {
+    // Prepare
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)
+
+    // Act + Assess
+    expect(findShapeProblems(deep)).toHaveLength(1)
+  })
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses the key %s anywhere', (key) => {
+    // Prepare
+    const value = JSON.parse(`{"payload": {"list": [{"${key}": {"polluted": true}}]}}`)
+
+    // Act
+    const problems = findShapeProblems(value)
+
+    // Assess
+    expect(problems).toEqual([
+      { pointer: `/payload/list/0/${key}`, message: `uses the reserved key "${key}"` },
+    ])
+  })
+
+  it('accepts ordinary keys that merely contain those words', () => {
+    // Act + Assess
+    expect(findShapeProblems({ constructorName: 1, proto: 2 })).toEqual([])
+  })
+})
