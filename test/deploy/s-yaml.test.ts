@@ -115,6 +115,16 @@ describe('s.yaml', () => {
     expect(Buffer.byteLength(JSON.stringify(variables))).toBeLessThanOrEqual(4096)
   })
 
+  it('leaves caller authentication to FC only where the trigger authenticates callers', () => {
+    // Prepare
+    const http = props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'http')
+    const variables = resolvedProps.environmentVariables as Record<string, string>
+
+    // Assess: GATEWAY_AUTH=none is safe only behind authType function or jwt
+    if (variables.GATEWAY_AUTH === 'none') expect(['function', 'jwt']).toContain(http.triggerConfig.authType)
+    else expect(variables.GATEWAY_API_KEYS ?? '').not.toBe('')
+  })
+
   it('gives memory and timeout FC accepts', () => {
     // Assess
     expect(props.memorySize % 64).toBe(0)

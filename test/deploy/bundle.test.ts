@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+// Built by `npm test`'s build step; esbuild's metafile says what went into the bundle.
+const meta = JSON.parse(readFileSync('dist/meta.json', 'utf8')) as {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>
+}
+const inputs = Object.keys(meta.outputs['dist/gateway/index.js']?.inputs ?? {})
+// The innermost node_modules names the package (debug lives under httpx/node_modules).
+const packages = new Set(
+  inputs.flatMap((path) => path.match(/.*node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? []),
+)
+
+describe('the deployed bundle', () => {
+  it('carries only what the function runs, each package listed in the README', () => {
+    // Assess
+    expect([...packages].sort()).toEqual([
+      '@alicloud/pop-core',
+      '@middy/core',
+      'ajv',
+      'bignumber.js',
+      'debug',
+      'fast-deep-equal',
+      'fast-uri',
+      'has-flag',
+      'httpx',
+      'json-bigint',
+      'json-schema-traverse',
+      'kitx',
+      'ms',
+      'supports-color',
+    ])
+  })
+
+  it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js'])('leaves out %s', (name) => {
+    // Assess
+    expect(packages.has(name)).toBe(false)
+  })
+
+  it('leaves out the development tools: emulator, local runner, benchmarks', () => {
+    // Assess
+    expect(inputs.filter((path) => /^(dev|bench|test)\//.test(path))).toEqual([])
+  })
+
+  it('runs from a folder of its own, with no node_modules anywhere above it', async () => {
+    // Prepare: a copy outside the project, as FC unpacks `code`
+    const folder = mkdtempSync(join(tmpdir(), 'gateway-bundle-'))
+    cpSync('dist/gateway', folder, { recursive: true })
+    const script = `
+      const { handler } = require(${JSON.stringify(join(folder, 'index.js'))})
+      const event = { version: 'v1', rawPath: '/', body: '{"productKey":"pk","qos":7}', headers: {}, requestContext: { http: { method: 'POST' } } }
+      handler(Buffer.from(JSON.stringify(event)), { requestId: 'r', function: { name: 'f', timeout: 3 } })
+        .then((answer) => process.stderr.write(JSON.stringify(answer)))`
+
+    // Act
+    const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
+      cwd: folder,
+      env: {
+        PATH: process.env.PATH,
+        IOT_REGION: 'cn-shanghai',
+        GATEWAY_AUTH: 'none',
+        ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIx',
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'never-used-secret',
+      },
+    })
+    rmSync(folder, { recursive: true, force: true })
+
+    // Assess: validation ran (ajv) and answered, without any package from outside the folder
+    expect(JSON.parse(stderr)).toMatchObject({ statusCode: 400 })
+    expect(JSON.parse(JSON.parse(stderr).body).error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pointer: '/qos' })]),
+    )
+  })
+})
