@@ -27,3 +27,18 @@ await writeFile(`${outdir}/package.json`, `${JSON.stringify({ type: 'commonjs' }
 await writeFile('dist/meta.json', JSON.stringify(result.metafile))
 const bytes = result.metafile.outputs[`${outdir}/index.js`].bytes
 console.log(`built ${outdir}/index.js (${(bytes / 1024).toFixed(1)} KiB)`)
+
+// The caller's side: the `iot-pub` CLI and the typed client. They run where node_modules is installed,
+// so packages (@alicloud/fc2 and its dependencies) stay external.
+await build({
+  entryPoints: { 'cli/iot-pub': 'client/main.ts', 'client/gateway-client': 'client/gateway-client.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+})
+console.log('built dist/cli/iot-pub.mjs and dist/client/gateway-client.mjs')

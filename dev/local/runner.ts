@@ -1,15 +1,19 @@
 /**
- * The local gateway behind `npm start`: an HTTP server that hands each request to the built FC
- * handler as an HTTP trigger event, with an embedded IoT emulator unless IOT_ENDPOINT is set.
+ * The local gateway behind `npm start`: the built FC handler behind the two ways FC is reached, an
+ * HTTP trigger (any path) and the invoke API `@alicloud/fc2` calls, with an embedded IoT emulator
+ * unless IOT_ENDPOINT is set. Settings come from s.yaml, then local defaults, `.env`, and the shell.
  */
 import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
+import { buildOpenApiDocument } from '../../client/openapi.js'
 import type { FcContext } from '../../lib/fc/types.js'
 import { DEV_CREDENTIALS, IotEmulator } from '../iot-emulator/server.js'
+import { layerEnvironment, readDotEnv, readFunctionSettings } from './environment.js'
 import { toFcHttpEvent, writeFcHttpResponse } from './fc-http-event.js'
+import { type FcCallerCredentials, verifyFcSignature } from './fc-signature.js'
 
 type FcHandler = (event: Buffer, context: FcContext) => Promise<unknown>
 
@@ -21,6 +25,10 @@ export interface LocalGatewayOptions {
   host?: string
   /** The built bundle to run. @default 'dist/gateway/index.js' */
   bundle?: string
+  /** The Serverless Devs project whose settings the function gets. @default 's.yaml' */
+  project?: string
+  /** A dotenv file overriding s.yaml. @default '.env' */
+  dotEnv?: string
 }
 
 /** A running local gateway. */
@@ -28,46 +36,76 @@ export interface LocalGateway {
   url: string
   /** The embedded emulator, absent when IOT_ENDPOINT points elsewhere. */
   emulator?: IotEmulator
+  /** The environment the function runs with. */
+  environment: Record<string, string>
+  /** The function's name in s.yaml, which the invoke API answers to. */
+  functionName: string
   stop(): Promise<void>
 }
 
 /** The API key `npm start` accepts unless GATEWAY_API_KEYS is set; it guards nothing real. */
 export const LOCAL_API_KEY = 'local-dev-key'
 
-const FUNCTION = { name: 'iot-pub-gateway', handler: 'index.handler', memory: 512, timeout: 30 }
+/** The key pair callers sign FC invoke requests with, locally; it unlocks nothing real. */
+export const LOCAL_FC_CALLER: FcCallerCredentials = {
+  accessKeyId: 'LTAIlocalFcCaller01',
+  accessKeySecret: 'local-fc-caller-secret',
+}
+
+const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/
 
 /**
  * Starts the emulator (when needed) and the HTTP server.
  * @example const gateway = await startLocalGateway({ port: 0 }); await fetch(gateway.url, …)
  */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
-  // The function reads its settings from the process environment, as on FC.
-  const env = process.env
-  const emulator = env.IOT_ENDPOINT ? undefined : new IotEmulator()
-  if (emulator) {
-    const endpoint = await emulator.start()
-    // Local defaults fill only what the shell left unset.
-    env.IOT_ENDPOINT = endpoint
-    env.ALIBABA_CLOUD_ACCESS_KEY_ID ??= DEV_CREDENTIALS.accessKeyId
-    env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ??= DEV_CREDENTIALS.accessKeySecret
+  const settings = readFunctionSettings(options.project ?? 's.yaml')
+  const dotEnv = readDotEnv(options.dotEnv ?? '.env')
+  const shell = process.env as Record<string, string | undefined>
+  const emulator = (dotEnv.IOT_ENDPOINT ?? shell.IOT_ENDPOINT) ? undefined : new IotEmulator()
+  // No FC sits in front locally, so HTTP callers present a key even where s.yaml leaves auth to FC.
+  const localDefaults = {
+    GATEWAY_AUTH: 'api-key',
+    GATEWAY_API_KEYS: LOCAL_API_KEY,
+    ...(emulator && {
+      IOT_ENDPOINT: await emulator.start(),
+      ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
+    }),
   }
-  env.IOT_REGION ??= 'cn-shanghai'
-  // Closed by default here too: a local key the start banner and the README's curl present.
-  if ((env.GATEWAY_AUTH ?? 'api-key') === 'api-key') env.GATEWAY_API_KEYS ??= LOCAL_API_KEY
+  const environment = layerEnvironment(settings.environment, localDefaults, dotEnv, shell)
+  // The function reads its settings from the process environment, as on FC.
+  Object.assign(process.env, environment)
   const handler = loadHandler(options.bundle ?? 'dist/gateway/index.js')
+  const context = (): FcContext => ({
+    requestId: randomUUID(),
+    function: {
+      name: settings.name,
+      handler: 'index.handler',
+      memory: settings.memory,
+      timeout: settings.timeout,
+    },
+    region: environment.IOT_REGION,
+    accountId: 'local',
+  })
 
   const server = createServer(async (request, response) => {
-    const chunks: Buffer[] = []
-    for await (const chunk of request) chunks.push(chunk as Buffer)
-    const event = toFcHttpEvent(request, Buffer.concat(chunks), 'local')
-    const context: FcContext = {
-      requestId: randomUUID(),
-      function: FUNCTION,
-      region: env.IOT_REGION,
-      accountId: 'local',
+    const body = await readBody(request)
+    const path = new URL(request.url ?? '/', 'http://local').pathname
+    if (request.method === 'GET' && path === '/openapi.json') {
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(buildOpenApiDocument()))
+      return
     }
+    const invoke = INVOKE_PATH.exec(path)
+    if (request.method === 'POST' && invoke) {
+      await answerInvoke(request, response, invoke[2] ?? '', settings.name, () => handler(body, context()))
+      return
+    }
+    const event = toFcHttpEvent(request, body, 'local')
     try {
-      writeFcHttpResponse(response, await handler(Buffer.from(JSON.stringify(event)), context))
+      writeFcHttpResponse(response, await handler(Buffer.from(JSON.stringify(event)), context()))
     } catch {
       // FC answers a failed HTTP invocation with 502; the handler already logged why.
       writeFcHttpResponse(response, undefined)
@@ -79,12 +117,77 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   return {
     url: `http://${address}:${port}`,
     emulator,
+    environment,
+    functionName: settings.name,
     async stop() {
       server.closeAllConnections()
       await new Promise<void>((done) => server.close(() => done()))
       await emulator?.stop()
     },
   }
+}
+
+// The invoke API as FC serves it: signed requests, Async answered 202, function errors as 2xx with x-fc-error-type.
+async function answerInvoke(
+  request: IncomingMessage,
+  response: ServerResponse,
+  functionName: string,
+  deployedName: string,
+  invoke: () => Promise<unknown>,
+): Promise<void> {
+  const requestId = randomUUID()
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
+  )
+  const refusal = verifyFcSignature('POST', new URL(request.url ?? '/', 'http://local').pathname, headers, [
+    LOCAL_FC_CALLER,
+  ])
+  if (refusal)
+    return sendJson(
+      response,
+      refusal.status,
+      { ErrorCode: refusal.code, ErrorMessage: refusal.message },
+      requestId,
+    )
+  if (functionName !== deployedName) {
+    return sendJson(
+      response,
+      404,
+      { ErrorCode: 'FunctionNotFound', ErrorMessage: `function ${functionName} does not exist` },
+      requestId,
+    )
+  }
+  if (headers['x-fc-invocation-type']?.toLowerCase() === 'async') {
+    response.writeHead(202, { 'x-fc-request-id': requestId }).end()
+    // Run later, as FC's async queue does; its outcome goes to the log like any invocation's.
+    setImmediate(() => void invoke().catch(() => undefined))
+    return
+  }
+  try {
+    sendJson(response, 200, await invoke(), requestId)
+  } catch (error) {
+    const { name = 'Error', message = String(error) } = error as Error
+    sendJson(response, 200, { errorMessage: message, errorType: name }, requestId, {
+      'x-fc-error-type': 'UnhandledInvocationError',
+    })
+  }
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers = {},
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'x-fc-request-id': requestId, ...headers })
+  response.end(JSON.stringify(body))
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
 }
 
 function loadHandler(bundle: string): FcHandler {
