@@ -1,11 +1,18 @@
-// Bundles the FC entry into dist/gateway/, a folder that runs with no node_modules (s.yaml's `code`).
+// Bundles the FC entry into dist/gateway/, a folder that runs with no node_modules (s.yaml's `code`),
+// with the message validator precompiled; then the caller's CLI and client into dist/.
 import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
 const outdir = 'dist/gateway'
+const generated = resolve('dist/generated/schema-validator.cjs')
 
-await rm(outdir, { recursive: true, force: true })
+await rm('dist', { recursive: true, force: true })
 await mkdir(outdir, { recursive: true })
+await mkdir('dist/generated', { recursive: true })
+await writeFile(generated, await precompiledValidator())
+
 const result = await build({
   entryPoints: { index: 'functions/gateway/index.ts' },
   outdir,
@@ -21,6 +28,15 @@ const result = await build({
   metafile: true,
   legalComments: 'external',
   logLevel: 'warning',
+  plugins: [
+    {
+      // The run-time compiler module is swapped for the code ajv generated: no ajv compiler in the bundle.
+      name: 'precompiled-validator',
+      setup(plugin) {
+        plugin.onResolve({ filter: /\/schema-validator\.js$/ }, () => ({ path: generated }))
+      },
+    },
+  ],
 })
 // The repository is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
 await writeFile(`${outdir}/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`)
@@ -42,3 +58,24 @@ await build({
   logLevel: 'warning',
 })
 console.log('built dist/cli/iot-pub.mjs and dist/client/gateway-client.mjs')
+
+// ajv's standalone code for the message schema, compiled with the options the run-time module uses,
+// exposing the same `schemaValidator()`.
+async function precompiledValidator() {
+  const module = resolve('dist/generated/schema-validator-source.mjs')
+  await build({
+    entryPoints: ['lib/message/schema-validator.ts'],
+    outfile: module,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'warning',
+  })
+  const { messageSchema, VALIDATOR_OPTIONS } = await import(pathToFileURL(module).href)
+  const { Ajv2020 } = await import('ajv/dist/2020.js')
+  const { default: standaloneCode } = await import('ajv/dist/standalone/index.js')
+  const ajv = new Ajv2020({ ...VALIDATOR_OPTIONS, code: { source: true } })
+  const code = standaloneCode(ajv, ajv.compile(messageSchema))
+  return `${code}\nconst compiled = module.exports;\nmodule.exports.schemaValidator = () => compiled;\n`
+}

@@ -2,18 +2,11 @@
  * Checks a caller's message against the schema and the cross-field rules, and explains every problem
  * as a JSON pointer into the message plus a sentence.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import type { ErrorObject } from 'ajv'
 import { type ErrorDetail, InvalidRequestError } from '../errors.js'
 import { findRuleProblems } from './rules.js'
-import { messageSchema, type PublishMessage } from './schema.js'
-
-let compiled: ValidateFunction | undefined
-
-// Compiled on first use, so that a cold start that never validates pays nothing.
-function schemaValidator(): ValidateFunction {
-  compiled ??= new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(messageSchema)
-  return compiled
-}
+import type { PublishMessage } from './schema.js'
+import { schemaValidator } from './schema-validator.js'
 
 /**
  * Lists what is wrong with a message, or nothing when it may be published.
