@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 
+process.env.GATEWAY_AUTH = 'none'
 process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'LTAIemulatorDevKey01'
 process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'emulator-dev-secret-not-for-production'
 const { handler } = createRequire(import.meta.url)(resolve('dist/gateway/index.js'))

@@ -11,6 +11,8 @@ export type BundleHandler = (event: Buffer, context: FcContext) => Promise<unkno
 /** Loads dist/gateway with the emulator's credentials and the given settings. */
 export function loadBundle(env: Record<string, string>): BundleHandler {
   Object.assign(process.env, {
+    // As behind an HTTP trigger with authType: function, where FC authenticates callers.
+    GATEWAY_AUTH: 'none',
     ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
     ...env,

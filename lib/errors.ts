@@ -19,7 +19,7 @@ export interface ErrorBody {
   attempts?: number
 }
 
-/** Base of all gateway errors. */
+/** Base of all gateway errors. Each subclass names itself: the bundle is minified, so class names are not kept. */
 export abstract class GatewayError extends Error {
   abstract readonly status: number
   readonly code: string
@@ -37,7 +37,6 @@ export abstract class GatewayError extends Error {
     options?: { details?: ErrorDetail[]; cause?: unknown; iotCode?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
     this.code = code
     this.details = options?.details ?? []
     this.iotCode = options?.iotCode
@@ -65,6 +64,7 @@ export abstract class GatewayError extends Error {
 
 /** Malformed JSON or a message that breaks the schema. */
 export class InvalidRequestError extends GatewayError {
+  override name = 'InvalidRequestError'
   readonly status = 400
 
   constructor(message: string, details: ErrorDetail[] = []) {
@@ -74,6 +74,7 @@ export class InvalidRequestError extends GatewayError {
 
 /** An HTTP caller without a valid API key. */
 export class UnauthorizedError extends GatewayError {
+  override name = 'UnauthorizedError'
   readonly status = 401
 
   constructor(message: string) {
@@ -87,6 +88,7 @@ export class UnauthorizedError extends GatewayError {
 
 /** A message the operator does not allow: its product or topic is outside ALLOWED_PRODUCT_KEYS/ALLOWED_TOPICS. */
 export class ForbiddenError extends GatewayError {
+  override name = 'ForbiddenError'
   readonly status = 403
 
   constructor(message: string, details: ErrorDetail[] = []) {
@@ -96,6 +98,7 @@ export class ForbiddenError extends GatewayError {
 
 /** A request body that is not JSON. */
 export class UnsupportedMediaTypeError extends GatewayError {
+  override name = 'UnsupportedMediaTypeError'
   readonly status = 415
 
   constructor(contentType: string) {
@@ -105,6 +108,7 @@ export class UnsupportedMediaTypeError extends GatewayError {
 
 /** Anything but POST on the HTTP trigger. */
 export class MethodNotAllowedError extends GatewayError {
+  override name = 'MethodNotAllowedError'
   readonly status = 405
 
   constructor(method: string) {
@@ -118,6 +122,7 @@ export class MethodNotAllowedError extends GatewayError {
 
 /** A decoded payload above the configured limit. */
 export class PayloadTooLargeError extends GatewayError {
+  override name = 'PayloadTooLargeError'
   readonly status = 413
 
   constructor(message: string, details: ErrorDetail[] = []) {
@@ -127,6 +132,7 @@ export class PayloadTooLargeError extends GatewayError {
 
 /** IoT Platform refused the message itself; IoT's code is kept so the caller can act on it. */
 export class MessageRejectedError extends GatewayError {
+  override name = 'MessageRejectedError'
   readonly status: 404 | 422
 
   constructor(iotCode: string, message: string, status: 404 | 422, cause?: unknown) {
@@ -137,6 +143,7 @@ export class MessageRejectedError extends GatewayError {
 
 /** IoT Platform refused the gateway's own credentials, signature or instance: no caller can fix it. */
 export class UpstreamRejectedError extends GatewayError {
+  override name = 'UpstreamRejectedError'
   readonly status = 502
 
   constructor(iotCode: string, cause?: unknown) {
@@ -149,6 +156,7 @@ export class UpstreamRejectedError extends GatewayError {
 
 /** IoT Platform throttled the call (account quota of Pub calls per second), or the gateway's limiter did. */
 export class ThrottledError extends GatewayError {
+  override name = 'ThrottledError'
   readonly status = 429
 
   constructor(iotCode: string | undefined, cause?: unknown) {
@@ -164,6 +172,7 @@ export class ThrottledError extends GatewayError {
 
 /** IoT Platform or the network between failed in a way a later attempt may cure. */
 export class UpstreamUnavailableError extends GatewayError {
+  override name = 'UpstreamUnavailableError'
   readonly status = 503
 
   constructor(iotCode: string, cause?: unknown) {
@@ -173,6 +182,7 @@ export class UpstreamUnavailableError extends GatewayError {
 
 /** IoT Platform did not answer in time. The message may or may not have been published. */
 export class UpstreamTimeoutError extends GatewayError {
+  override name = 'UpstreamTimeoutError'
   readonly status = 504
 
   constructor(iotCode: string, cause?: unknown) {
@@ -182,6 +192,7 @@ export class UpstreamTimeoutError extends GatewayError {
 
 /** Some messages of a batch or some CloudEvents failed for reasons a retry may cure. */
 export class RetryableFailuresError extends GatewayError {
+  override name = 'RetryableFailuresError'
   readonly status = 503
 
   constructor(what: string) {
@@ -191,6 +202,7 @@ export class RetryableFailuresError extends GatewayError {
 
 /** The gateway itself lacks a setting; the message names what the operator must set. */
 export class ConfigurationError extends GatewayError {
+  override name = 'ConfigurationError'
   readonly status = 500
 
   constructor(message: string) {
@@ -200,6 +212,7 @@ export class ConfigurationError extends GatewayError {
 
 /** Anything unexpected: callers get a generic message, the log gets the cause. */
 export class InternalError extends GatewayError {
+  override name = 'InternalError'
   readonly status = 500
 
   constructor(cause: unknown) {

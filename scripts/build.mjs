@@ -22,8 +22,6 @@ const result = await build({
   // CommonJS, because pop-core and its dependencies require() Node's modules at run time.
   format: 'cjs',
   minify: true,
-  // Error names reach logs and FC's errorType: keep them readable.
-  keepNames: true,
   sourcemap: 'linked',
   metafile: true,
   legalComments: 'external',

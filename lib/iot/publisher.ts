@@ -53,11 +53,28 @@ const agents = {
   'https:': new HttpsAgent({ keepAlive: true }),
 }
 
+// The last publisher made: warm invocations with the same credentials reuse it rather than build a client.
+let last: { key: string; publisher: Publisher } | undefined
+
 /**
  * A publisher bound to one invocation's credentials, sharing the instance's keep-alive connection.
+ * Credentials that changed (STS rotation) get a new client at once.
  * @example await createIotPublisher({ endpoint, credentials, timeoutMs: 5000 }).publish(parameters)
  */
 export function createIotPublisher(options: IotPublisherOptions): Publisher {
+  const { endpoint, timeoutMs, credentials } = options
+  const key = [
+    endpoint,
+    timeoutMs,
+    credentials.accessKeyId,
+    credentials.accessKeySecret,
+    credentials.securityToken,
+  ].join('\n')
+  if (last?.key !== key) last = { key, publisher: newPublisher(options) }
+  return last.publisher
+}
+
+function newPublisher(options: IotPublisherOptions): Publisher {
   const { credentials } = options
   const client = new RPCClient({
     endpoint: options.endpoint,

@@ -1,8 +1,6 @@
 /** JSON parsing that reports the caller's error rather than a SyntaxError. */
+import { isUtf8 } from 'node:buffer'
 import { InvalidRequestError } from '../errors.js'
-
-// Fatal: invalid UTF-8 is refused rather than silently replaced by U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /** The outcome of parsing text the caller sent. */
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; error: InvalidRequestError }
@@ -12,12 +10,11 @@ export type ParsedJson = { ok: true; value: unknown } | { ok: false; error: Inva
  * @param what - names the text in the error, e.g. "The request body"
  */
 export function tryParseJson(text: Buffer | string, what: string): ParsedJson {
-  let source: string
-  try {
-    source = typeof text === 'string' ? text : utf8.decode(text)
-  } catch {
+  // Invalid UTF-8 is refused rather than silently decoded to U+FFFD.
+  if (typeof text !== 'string' && !isUtf8(text)) {
     return { ok: false, error: new InvalidRequestError(`${what} is not valid UTF-8`) }
   }
+  const source = typeof text === 'string' ? text : text.toString('utf8')
   if (source.trim() === '') {
     return { ok: false, error: new InvalidRequestError(`${what} is empty; send a JSON message`) }
   }

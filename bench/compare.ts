@@ -1,0 +1,380 @@
+/**
+ * `npm run bench:compare`: the gateway side by side with its floor and its peers, against the IoT
+ * emulator running in a process of its own on loopback:
+ *   1. the floor: keep-alive HTTP POSTs of Pub requests signed beforehand;
+ *   2. direct @alicloud/pop-core: RPCClient.request('Pub', …, { method: 'POST' });
+ *   3. the official @alicloud/iot20180120 SDK's pub();
+ *   4. the gateway: the built bundle's handler invoked with FC HTTP events.
+ * Also cold start, batch throughput, TCP connections per 1,000 invocations, peak RSS and bundle size.
+ */
+import { execFile, fork } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
+import Iot, * as $Iot from '@alicloud/iot20180120'
+import * as $OpenApi from '@alicloud/openapi-client'
+import RPCClient from '@alicloud/pop-core/lib/rpc.js'
+import { build } from 'esbuild'
+import { DEV_CREDENTIALS } from '../dev/iot-emulator/server.js'
+import { signRpc } from '../dev/iot-emulator/signature.js'
+import { loadBundle, machine, percentile, silenceGatewayLogs } from './support.js'
+
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2_000)
+const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 4_000)
+const CONCURRENCY = 16
+const WARMUP = 200
+const COLD_STARTS = 21
+
+type Publish = (n: number) => Promise<unknown>
+interface Row {
+  name: string
+  p50: number
+  p99: number
+  sequentialPerSecond: number
+  concurrentPerSecond: number
+}
+
+silenceGatewayLogs()
+const emulator = fork('bench/emulator-process.ts', [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+const url = await new Promise<string>((done) =>
+  emulator.once('message', (message: { url: string }) => done(message.url)),
+)
+const emulatorStats = () =>
+  new Promise<{ calls: number; connections: number }>((done) => {
+    emulator.once('message', (message: { calls: number; connections: number }) => done(message))
+    emulator.send({ type: 'stats' })
+  })
+
+const message = (n: number) => ({
+  productKey: 'a1BenchPk01',
+  deviceName: `device${n % 100}`,
+  topic: 'cmd',
+  payload: { n },
+})
+const pubParameters = (n: number) => ({
+  ProductKey: 'a1BenchPk01',
+  TopicFullName: `/a1BenchPk01/device${n % 100}/user/cmd`,
+  MessageContent: Buffer.from(JSON.stringify({ n })).toString('base64'),
+  Qos: '0',
+})
+
+// 1. The floor: every request signed before the clock starts (each with its own nonce).
+const floorAgent = new Agent({ keepAlive: true })
+const signedBodies: string[] = []
+const floor: Publish = (n) => {
+  const body = signedBodies[n % signedBodies.length] ?? ''
+  return new Promise((done, fail) => {
+    const call = request(
+      url,
+      {
+        method: 'POST',
+        agent: floorAgent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () =>
+          response.statusCode === 200
+            ? done(Buffer.concat(chunks))
+            : fail(new Error(Buffer.concat(chunks).toString())),
+        )
+      },
+    )
+    call.on('error', fail)
+    call.end(body)
+  })
+}
+function signAhead(count: number): void {
+  signedBodies.length = 0
+  const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+  for (let n = 0; n < count; n++) {
+    const parameters: Record<string, string> = {
+      Action: 'Pub',
+      Version: '2018-01-20',
+      Format: 'JSON',
+      AccessKeyId: DEV_CREDENTIALS.accessKeyId,
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureVersion: '1.0',
+      SignatureNonce: randomUUID(),
+      Timestamp: timestamp,
+      ...pubParameters(n),
+    }
+    signedBodies.push(
+      new URLSearchParams({
+        ...parameters,
+        Signature: signRpc('POST', parameters, DEV_CREDENTIALS.accessKeySecret),
+      }).toString(),
+    )
+  }
+}
+
+// 2. Direct pop-core, as a careful user would call it.
+const popCore = new RPCClient({
+  endpoint: url,
+  apiVersion: '2018-01-20',
+  accessKeyId: DEV_CREDENTIALS.accessKeyId,
+  accessKeySecret: DEV_CREDENTIALS.accessKeySecret,
+})
+const direct: Publish = (n) => popCore.request('Pub', pubParameters(n), { method: 'POST' })
+
+// 3. The official SDK, set to the RPC signature v1 the emulator verifies (its default ACS3 is not emulated).
+const { hostname, port } = new URL(url)
+const SdkClient = ((Iot as unknown as { default?: unknown }).default ?? Iot) as new (
+  config: $OpenApi.Config,
+) => { pub(request: $Iot.PubRequest): Promise<unknown> }
+const sdk = new SdkClient(
+  new $OpenApi.Config({
+    ...DEV_CREDENTIALS,
+    endpoint: `${hostname}:${port}`,
+    protocol: 'http',
+    signatureAlgorithm: 'v2',
+    regionId: 'cn-shanghai',
+  }),
+)
+const viaSdk: Publish = (n) => {
+  const p = pubParameters(n)
+  return sdk.pub(
+    new $Iot.PubRequest({
+      productKey: p.ProductKey,
+      topicFullName: p.TopicFullName,
+      messageContent: p.MessageContent,
+      qos: 0,
+    }),
+  )
+}
+
+// 4. The gateway's bundle, its rate limit lifted: this measures overhead, not the account quota.
+const handler = loadBundle({ IOT_ENDPOINT: url, GATEWAY_AUTH: 'none', PUB_QPS_LIMIT: '1000000' })
+const context = { requestId: 'bench', function: { name: 'bench', timeout: 30 } }
+const httpEvent = (body: unknown) =>
+  Buffer.from(
+    JSON.stringify({
+      version: 'v1',
+      rawPath: '/',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+      requestContext: { http: { method: 'POST' } },
+    }),
+  )
+// FC builds the event before the function runs: the events are ready before the clock starts.
+const events = Array.from({ length: 1_000 }, (_, n) => httpEvent(message(n)))
+const gateway: Publish = async (n) => {
+  const response = (await handler(events[n % events.length] as Buffer, context)) as {
+    statusCode: number
+    body: string
+  }
+  if (response.statusCode !== 200) throw new Error(response.body)
+  return response
+}
+
+// Latency: rows take turns in short sequential rounds, so that drift of the machine weighs on all of them
+// alike. Throughput at concurrency 16 is measured afterwards, row by row, so that no burst of one row
+// lands in another's latency round.
+async function measureAll(publishers: [string, Publish][]): Promise<Row[]> {
+  signAhead(WARMUP + SEQUENTIAL + CONCURRENT)
+  for (const [, publish] of publishers) for (let n = 0; n < WARMUP; n++) await publish(n)
+  const rounds = 20
+  const perRound = SEQUENTIAL / rounds
+  const latencies = publishers.map((): number[] => [])
+  const sequentialMs = publishers.map(() => 0)
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, [, publish]] of publishers.entries()) {
+      const started = performance.now()
+      for (let n = WARMUP + round * perRound; n < WARMUP + (round + 1) * perRound; n++) {
+        const t0 = performance.now()
+        await publish(n)
+        latencies[index]?.push(performance.now() - t0)
+      }
+      sequentialMs[index] = (sequentialMs[index] ?? 0) + performance.now() - started
+    }
+  }
+  const rows: Row[] = []
+  for (const [index, [name, publish]] of publishers.entries()) {
+    let next = WARMUP + SEQUENTIAL
+    const end = next + CONCURRENT
+    const concurrentStart = performance.now()
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let n = next++; n < end; n = next++) await publish(n)
+      }),
+    )
+    const sorted = (latencies[index] ?? []).sort((a, b) => a - b)
+    rows.push({
+      name,
+      p50: round(percentile(sorted, 0.5), 3),
+      p99: round(percentile(sorted, 0.99), 3),
+      sequentialPerSecond: Math.round((SEQUENTIAL * 1_000) / (sequentialMs[index] ?? 1)),
+      concurrentPerSecond: Math.round((CONCURRENT * 1_000) / (performance.now() - concurrentStart)),
+    })
+  }
+  return rows
+}
+
+const rows = await measureAll([
+  ['floor', floor],
+  ['pop-core', direct],
+  ['iot20180120 SDK', viaSdk],
+  ['gateway', gateway],
+])
+
+// Keep-alive: connections the emulator accepted while the gateway made 1,000 sequential invocations.
+const before = await emulatorStats()
+for (let n = 0; n < 1_000; n++) await gateway(n)
+const connectionsPer1000 = (await emulatorStats()).connections - before.connections
+
+// Batches of 100 at PUB_CONCURRENCY 16, against pop-core at 16 calls in flight.
+const batchEvent = httpEvent({ messages: Array.from({ length: 100 }, (_, n) => message(n)) })
+await handler(batchEvent, context)
+const batches = 40
+const batchStart = performance.now()
+for (let b = 0; b < batches; b++) await handler(batchEvent, context)
+const batchPerSecond = Math.round((batches * 100 * 1_000) / (performance.now() - batchStart))
+
+// Cold start: process start to the first answered invocation, in fresh processes.
+const baseline = resolve('dist/bench-baseline/index.cjs')
+await build({
+  entryPoints: ['bench/baseline-entry.ts'],
+  outfile: baseline,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  logLevel: 'warning',
+})
+const [bareNodeMs, gatewayMs, popCoreWithRuntimeSchemaMs] = await medianStarts([
+  `process.stderr.write('COLD ' + performance.now())`,
+  firstInvocation(resolve('dist/gateway/index.js'), true),
+  firstInvocation(baseline, false),
+])
+const coldStart = {
+  bareNodeMs: bareNodeMs ?? Number.NaN,
+  gatewayMs: gatewayMs ?? Number.NaN,
+  popCoreWithRuntimeSchemaMs: popCoreWithRuntimeSchemaMs ?? Number.NaN,
+}
+const peakRssMb = await rssAfter1000()
+emulator.disconnect()
+
+const gatewayRow = rows.find((row) => row.name === 'gateway') as Row
+const floorRow = rows[0] as Row
+const popCoreRow = rows[1] as Row
+const bundleBytes = statSync('dist/gateway/index.js').size
+const summary = {
+  benchmark: 'compare',
+  machine: machine(),
+  messages: { warmup: WARMUP, sequential: SEQUENTIAL, concurrent: CONCURRENT, concurrency: CONCURRENCY },
+  rows,
+  gatewayRatio: {
+    p50VsFloor: round(gatewayRow.p50 / floorRow.p50, 2),
+    p50VsPopCore: round(gatewayRow.p50 / popCoreRow.p50, 2),
+    p99VsFloor: round(gatewayRow.p99 / floorRow.p99, 2),
+    p99VsPopCore: round(gatewayRow.p99 / popCoreRow.p99, 2),
+  },
+  batch: {
+    perSecond: batchPerSecond,
+    popCoreConcurrentPerSecond: popCoreRow.concurrentPerSecond,
+    share: round(batchPerSecond / popCoreRow.concurrentPerSecond, 2),
+  },
+  coldStart: { ...coldStart, overheadMs: round(coldStart.gatewayMs - coldStart.bareNodeMs, 1) },
+  bundleKiB: round(bundleBytes / 1024, 1),
+  peakRssMb,
+  tcpConnectionsPer1000Invocations: connectionsPer1000,
+}
+writeFileSync('bench/results/compare.json', `${JSON.stringify(summary, null, 2)}\n`)
+writeFileSync(
+  'bench/results/chart.svg',
+  chart(rows, JSON.parse(readFileSync('bench/results/throttle.json', 'utf8'))),
+)
+
+console.log(
+  `Side by side against the emulator (its own process), ${SEQUENTIAL} sequential and ${CONCURRENT} at concurrency ${CONCURRENCY}:`,
+)
+console.table(rows)
+console.log(`gateway p50 ${summary.gatewayRatio.p50VsPopCore}× pop-core (${summary.gatewayRatio.p50VsFloor}× floor), p99 ${summary.gatewayRatio.p99VsPopCore}× pop-core (${summary.gatewayRatio.p99VsFloor}× floor)
+100-message batches: ${batchPerSecond} msg/s = ${summary.batch.share} of pop-core at concurrency 16
+cold start: bare node ${coldStart.bareNodeMs} ms, gateway ${coldStart.gatewayMs} ms (+${summary.coldStart.overheadMs}), pop-core + run-time schema ${coldStart.popCoreWithRuntimeSchemaMs} ms
+bundle ${summary.bundleKiB} KiB, peak RSS ${peakRssMb} MB after 1,000 invocations, ${connectionsPer1000} TCP connection(s) per 1,000 invocations
+machine ${summary.machine}`)
+
+// A script that loads a bundle, answers one invocation against the emulator, and prints the time since process start.
+function firstInvocation(bundle: string, httpShaped: boolean): string {
+  const event = httpShaped ? httpEvent(message(1)).toString() : JSON.stringify(message(1))
+  return `
+    Object.assign(process.env, ${JSON.stringify({ IOT_ENDPOINT: url, GATEWAY_AUTH: 'none', ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret })})
+    process.stdout.write = ((write) => (chunk, ...rest) => String(chunk).startsWith('{"level":') || write(chunk, ...rest))(process.stdout.write.bind(process.stdout))
+    require(${JSON.stringify(bundle)}).handler(Buffer.from(${JSON.stringify(event)}), { requestId: 'cold', function: { name: 'f', timeout: 30 } })
+      .then(() => process.stderr.write('COLD ' + performance.now()))`
+}
+
+// The scripts take turns, so that drift of the machine weighs on each alike; the median of each is kept.
+async function medianStarts(scripts: string[]): Promise<number[]> {
+  const times = scripts.map((): number[] => [])
+  for (let i = 0; i < COLD_STARTS; i++) {
+    for (const [index, script] of scripts.entries()) {
+      const { stderr } = await promisify(execFile)(process.execPath, ['-e', script])
+      times[index]?.push(Number(stderr.match(/COLD ([\d.]+)/)?.[1] ?? Number.NaN))
+    }
+  }
+  return times.map((list) =>
+    round(
+      percentile(
+        list.sort((a, b) => a - b),
+        0.5,
+      ),
+      1,
+    ),
+  )
+}
+
+async function rssAfter1000(): Promise<number> {
+  const script = `${firstInvocation(resolve('dist/gateway/index.js'), true).replace(".then(() => process.stderr.write('COLD ' + performance.now()))", '')}
+    .then(async () => { const { handler } = require(${JSON.stringify(resolve('dist/gateway/index.js'))})
+      for (let n = 0; n < 1000; n++) await handler(Buffer.from(${JSON.stringify(httpEvent(message(2)).toString())}), { requestId: 'r', function: { name: 'f', timeout: 30 } })
+      process.stderr.write('RSS ' + Math.round(process.resourceUsage().maxRSS / 1024)) })`
+  const { stderr } = await promisify(execFile)(process.execPath, ['-e', script])
+  return Number(stderr.match(/RSS (\d+)/)?.[1])
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits))
+}
+
+// Latency percentiles per row, and goodput under 2× overload from the throttle benchmark.
+function chart(
+  latencyRows: Row[],
+  throttle: { goodputShareOfQuota: number; wastedCallShare: number; quotaQps: number },
+): string {
+  const width = 720
+  const scale = 360 / Math.max(...latencyRows.map((row) => row.p99))
+  const bars = latencyRows
+    .map((row, i) => {
+      const y = 60 + i * 56
+      return `<text x="10" y="${y + 16}" font-size="13">${row.name}</text>
+  <rect x="170" y="${y}" width="${(row.p50 * scale).toFixed(1)}" height="18" fill="#3b7dd8"/>
+  <rect x="170" y="${y + 20}" width="${(row.p99 * scale).toFixed(1)}" height="18" fill="#f0a030"/>
+  <text x="${(176 + row.p99 * scale).toFixed(1)}" y="${y + 16}" font-size="12">p50 ${row.p50} ms</text>
+  <text x="${(176 + row.p99 * scale).toFixed(1)}" y="${y + 35}" font-size="12">p99 ${row.p99} ms</text>`
+    })
+    .join('\n  ')
+  const goodputY = 60 + latencyRows.length * 56 + 40
+  const goodput = throttle.goodputShareOfQuota * 360
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${goodputY + 80}" font-family="sans-serif">
+  <text x="10" y="28" font-size="16" font-weight="bold">Latency per message, sequential, against the emulator on loopback</text>
+  ${bars}
+  <text x="10" y="${goodputY - 12}" font-size="16" font-weight="bold">Under 2× overload (quota ${throttle.quotaQps}/s): goodput and wasted calls</text>
+  <text x="10" y="${goodputY + 16}" font-size="13">goodput</text>
+  <rect x="170" y="${goodputY}" width="360" height="18" fill="#e6e6e6"/>
+  <rect x="170" y="${goodputY}" width="${goodput.toFixed(1)}" height="18" fill="#3ba55c"/>
+  <text x="536" y="${goodputY + 14}" font-size="12">${(throttle.goodputShareOfQuota * 100).toFixed(1)}% of the quota</text>
+  <text x="10" y="${goodputY + 44}" font-size="13">wasted calls</text>
+  <rect x="170" y="${goodputY + 30}" width="${Math.max(1, throttle.wastedCallShare * 360).toFixed(1)}" height="18" fill="#d9534f"/>
+  <text x="536" y="${goodputY + 44}" font-size="12">${(throttle.wastedCallShare * 100).toFixed(1)}% throttled</text>
+</svg>
+`
+}
