@@ -250,8 +250,9 @@ describe('the built gateway when IoT refuses', () => {
     expect(response.json.error.iotCode).toBe('iot.system.InstanceNotFound')
   })
 
-  // A one-second function leaves half a second for retries before the gateway must answer.
-  const shortFunction = () => anFcContext({ function: { name: 'gw', timeout: 1 } })
+  // A two-second function leaves 1.5 s for retries before the gateway must answer: room for several
+  // attempts even on a busy machine, and a quick end to the test.
+  const shortFunction = () => anFcContext({ function: { name: 'gw', timeout: 2 } })
 
   it.each([
     ['Success:false without a code', FAULTS.successFalse, 'SuccessFalse'],
