@@ -8,7 +8,6 @@
  * Also cold start, batch throughput, TCP connections per 1,000 invocations, peak RSS and bundle size.
  */
 import { execFile, fork } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { resolve } from 'node:path'
@@ -18,7 +17,7 @@ import * as $OpenApi from '@alicloud/openapi-client'
 import RPCClient from '@alicloud/pop-core/lib/rpc.js'
 import { build } from 'esbuild'
 import { DEV_CREDENTIALS } from '../dev/iot-emulator/server.js'
-import { signRpc } from '../dev/iot-emulator/signature.js'
+import { signPubRequest } from '../dev/iot-emulator/signed-request.js'
 import { loadBundle, machine, percentile, silenceGatewayLogs } from './support.js'
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2_000)
@@ -92,26 +91,8 @@ const floor: Publish = (n) => {
 }
 function signAhead(count: number): void {
   signedBodies.length = 0
-  const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
-  for (let n = 0; n < count; n++) {
-    const parameters: Record<string, string> = {
-      Action: 'Pub',
-      Version: '2018-01-20',
-      Format: 'JSON',
-      AccessKeyId: DEV_CREDENTIALS.accessKeyId,
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureVersion: '1.0',
-      SignatureNonce: randomUUID(),
-      Timestamp: timestamp,
-      ...pubParameters(n),
-    }
-    signedBodies.push(
-      new URLSearchParams({
-        ...parameters,
-        Signature: signRpc('POST', parameters, DEV_CREDENTIALS.accessKeySecret),
-      }).toString(),
-    )
-  }
+  for (let n = 0; n < count; n++)
+    signedBodies.push(new URLSearchParams(signPubRequest(pubParameters(n))).toString())
 }
 
 // 2. Direct pop-core, as a careful user would call it.

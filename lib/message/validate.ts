@@ -3,7 +3,7 @@
  * as a JSON pointer into the message plus a sentence.
  */
 import type { ErrorObject } from 'ajv'
-import { type ErrorDetail, InvalidRequestError } from '../errors.js'
+import type { ErrorDetail } from '../errors.js'
 import { findRuleProblems } from './rules.js'
 import type { PublishMessage } from './schema.js'
 import { schemaValidator } from './schema-validator.js'
@@ -16,16 +16,6 @@ export function findMessageProblems(value: unknown): ErrorDetail[] {
   const validate = schemaValidator()
   if (!validate(value)) return dedupe((validate.errors ?? []).flatMap(describe))
   return findRuleProblems(value as PublishMessage)
-}
-
-/**
- * Returns the message typed when it is valid.
- * @throws InvalidRequestError whose details name each offending field
- */
-export function readMessage(value: unknown): PublishMessage {
-  const problems = findMessageProblems(value)
-  if (problems.length > 0) throw new InvalidRequestError('The message is not valid', problems)
-  return value as PublishMessage
 }
 
 function describe(error: ErrorObject): ErrorDetail[] {

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FAULTS, FaultSchedule } from '../../../dev/iot-emulator/faults.js'
-import { DEV_CREDENTIALS, IotEmulator } from '../../../dev/iot-emulator/server.js'
-import { signRpc } from '../../../dev/iot-emulator/signature.js'
+import { IotEmulator } from '../../../dev/iot-emulator/server.js'
+import { signPubRequest } from '../../../dev/iot-emulator/signed-request.js'
 
 describe('FaultSchedule', () => {
   beforeEach(() => {
@@ -67,23 +66,9 @@ describe('the emulator’s quota', () => {
   })
 
   function signedPub(): string {
-    const parameters: Record<string, string> = {
-      Action: 'Pub',
-      Version: '2018-01-20',
-      Format: 'JSON',
-      AccessKeyId: DEV_CREDENTIALS.accessKeyId,
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureVersion: '1.0',
-      SignatureNonce: randomUUID(),
-      Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ProductKey: 'pk',
-      TopicFullName: '/pk/d/user/get',
-      MessageContent: 'aGk=',
-    }
-    return new URLSearchParams({
-      ...parameters,
-      Signature: signRpc('POST', parameters, DEV_CREDENTIALS.accessKeySecret),
-    }).toString()
+    return new URLSearchParams(
+      signPubRequest({ ProductKey: 'pk', TopicFullName: '/pk/d/user/get', MessageContent: 'aGk=' }),
+    ).toString()
   }
 
   it('throttles calls past the quota with IoT’s varying codes and statuses', async () => {

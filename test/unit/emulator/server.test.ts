@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_CREDENTIALS, IotEmulator } from '../../../dev/iot-emulator/server.js'
 import { signRpc } from '../../../dev/iot-emulator/signature.js'
+import { signPubRequest } from '../../../dev/iot-emulator/signed-request.js'
 
 const STS = { accessKeyId: 'STS.test', accessKeySecret: 'sts-secret-xyz', securityToken: 'token-xyz' }
 const EXPIRED = {
@@ -20,21 +21,12 @@ function pubParameters(
   overrides: Record<string, string> = {},
   credentials: { accessKeyId: string; accessKeySecret: string } = DEV_CREDENTIALS,
 ) {
-  const parameters: Record<string, string> = {
-    Action: 'Pub',
-    Version: '2018-01-20',
-    Format: 'JSON',
-    AccessKeyId: credentials.accessKeyId,
-    SignatureMethod: 'HMAC-SHA1',
-    SignatureVersion: '1.0',
-    SignatureNonce: randomUUID(),
-    Timestamp: timestamp(),
+  const pub = {
     ProductKey: 'pk',
     TopicFullName: '/pk/dev/user/get',
     MessageContent: Buffer.from('hi').toString('base64'),
-    ...overrides,
   }
-  return { ...parameters, Signature: signRpc('POST', parameters, credentials.accessKeySecret) }
+  return signPubRequest({ ...pub, ...overrides }, credentials)
 }
 
 describe('IotEmulator', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidRequestError } from '../../../lib/errors.js'
-import { findMessageProblems, readMessage } from '../../../lib/message/validate.js'
+import { findMessageProblems } from '../../../lib/message/validate.js'
 import { aMessage } from '../../helpers/factories.js'
 
 describe('findMessageProblems', () => {
@@ -155,30 +154,5 @@ describe('findMessageProblems', () => {
 
     // Assess
     expect(problem?.message).toMatch(/^must be the short topic name/)
-  })
-})
-
-describe('readMessage', () => {
-  it('returns the message when it is valid', () => {
-    // Prepare
-    const message = aMessage()
-
-    // Act + Assess
-    expect(readMessage(message)).toBe(message)
-  })
-
-  it('throws one InvalidRequestError carrying the details', () => {
-    // Act
-    const act = () => readMessage({ productKey: 'pk', deviceName: 'd', topic: 'x', payload: 1, qos: 9 })
-
-    // Assess
-    expect(act).toThrow(InvalidRequestError)
-    expect(act).toThrow(
-      expect.objectContaining({
-        status: 400,
-        code: 'InvalidRequest',
-        details: [expect.objectContaining({ pointer: '/qos' })],
-      }),
-    )
   })
 })
