@@ -50,7 +50,7 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
   const fcTriggerOnError = (request: TriggerRequest) => {
     const error = toGatewayError(request.error)
     logFailure(logger, error, summary(request))
-    const answer = answerError(request.event.kind ?? 'direct', error)
+    const answer = answerError(request.event.kind, error)
     // Leaving the response unset makes middy throw request.error as it is (a throw from here would
     // get the vendor-laden original attached).
     if ('fail' in answer) request.error = new InvocationFailedError(answer.fail)

@@ -29,10 +29,12 @@ export function readHttpBody(event: FcHttpEvent, maxBodyBytes: number): unknown 
   // A missing content type is taken as JSON: only a declared other type is refused.
   const contentType = headerValue(event, 'content-type')?.trim()
   if (contentType && !JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType)
-  const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')
-  if (body.length > maxBodyBytes) {
+  // Text FC already decoded from its JSON event is parsed as it is; only base64 needs its bytes checked.
+  const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '')
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length
+  if (bytes > maxBodyBytes) {
     throw new PayloadTooLargeError(
-      `The request body is ${body.length} bytes; at most ${maxBodyBytes} are read (MAX_BODY_BYTES)`,
+      `The request body is ${bytes} bytes; at most ${maxBodyBytes} are read (MAX_BODY_BYTES)`,
     )
   }
   return parseJson(body, 'The request body')
