@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { Ajv } from 'ajv'
@@ -16,7 +16,10 @@ const resolvedProps = JSON.parse(
   JSON.stringify(props).replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars[name])),
 )
 
-const schema = JSON.parse(readFileSync('../shared/fc3-component-schema.json', 'utf8'))
+// The fc3 component's JSON Schema, kept beside the tests so that a clone anywhere can run them.
+const SCHEMA = 'test/fixtures/fc3-component-schema.json'
+const SHARED_SCHEMA = '../shared/fc3-component-schema.json'
+const schema = JSON.parse(readFileSync(SCHEMA, 'utf8'))
 const validateProps = new Ajv({ strict: false, allErrors: true }).compile(schema)
 
 // The commented-out example triggers, uncommented.
@@ -29,6 +32,14 @@ function exampleTriggers(): unknown[] {
     .map((line) => line.replace(/^(\s*)# ?/, '$1'))
   return parse(lines.join('\n'))
 }
+
+describe('the fc3 schema the tests use', () => {
+  it('is the one shared with the project, wherever that copy is present', () => {
+    // Assess: CI always has ../shared beside the clone; a clone elsewhere has only the fixture
+    const shared = existsSync(SHARED_SCHEMA) ? JSON.parse(readFileSync(SHARED_SCHEMA, 'utf8')) : schema
+    expect(schema).toEqual(shared)
+  })
+})
 
 describe('s.yaml', () => {
   it('is a Serverless Devs 3 project with an fc3 resource on nodejs20', () => {
