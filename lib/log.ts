@@ -23,6 +23,10 @@ const SECRET_TEXT =
   /\b(Signature=|SecurityToken=|AccessKeySecret=|AccessKeyId=)[^&\s"']+|\b(Bearer|FC)\s+[^\s"',]+|\b(URL:)\s*\S+/g
 // No secret or signed fragment fits in fewer characters than this.
 const SHORTEST_SECRET = 6
+// What any SECRET_TEXT match leaves in serialised JSON: its literal start, the whitespace possibly escaped.
+const SECRET_TEXT_HINT = /Signature=|SecurityToken=|AccessKeySecret=|AccessKeyId=|URL:|(?:Bearer|FC)[\s\\]/
+// Characters JSON.stringify copies unchanged: a secret made of them appears verbatim in a line holding it.
+const VERBATIM = /^[ !#-[\]-~]*$/
 
 /**
  * A logger writing to `sink` (standard output by default, which FC collects).
@@ -31,32 +35,64 @@ const SHORTEST_SECRET = 6
 export function createLogger(
   sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Logger {
-  const secrets = new Set<string>()
-  const scrub = (text: string): string => {
-    if (text.length < SHORTEST_SECRET) return text
-    let clean = text
-    for (const secret of secrets) if (clean.includes(secret)) clean = clean.replaceAll(secret, REDACTED)
-    return clean.replace(
-      SECRET_TEXT,
-      (_, query = '', scheme = '', url = '') => `${query || scheme || url} ${REDACTED}`,
-    )
-  }
-  // Redacts while serialising, in one pass: a field named like a secret is masked whole, text is scrubbed.
-  const redact = (key: string, value: unknown): unknown => {
-    if (SECRET_KEY.test(key)) return REDACTED
-    return typeof value === 'string' ? scrub(value) : value
-  }
+  const redaction = new Redaction()
   const write = (level: Level, message: string, fields: Fields = {}) => {
-    sink(JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields }, redact))
+    sink(redaction.json({ level, time: new Date().toISOString(), msg: message, ...fields }))
   }
   return {
     info: (message, fields) => write('info', message, fields),
     warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
-    addSecret(value) {
-      // Short values would scrub ordinary words; real keys and tokens are long.
-      if (value && value.length >= 8) secrets.add(value)
-    },
+    addSecret: (value) => redaction.addSecret(value),
+  }
+}
+
+/**
+ * The secret values known so far, and JSON serialisation with them and every credential masked.
+ * @example const redaction = new Redaction(); redaction.addSecret(secret); redaction.json({ detail })
+ */
+export class Redaction {
+  readonly #secrets = new Set<string>()
+  // Whether every secret shows unchanged in JSON text, so that a plain line can be searched for it.
+  #allVerbatim = true
+
+  addSecret(value: string | undefined): void {
+    // Short values would scrub ordinary words; real keys and tokens are long.
+    if (!value || value.length < 8) return
+    this.#secrets.add(value)
+    this.#allVerbatim &&= VERBATIM.test(value)
+  }
+
+  /**
+   * `entry` as JSON with credentials masked. It is serialised plainly first, and through the slower
+   * `replacer` only when the plain line could hold something to mask (most lines cannot).
+   */
+  json(entry: object): string {
+    const plain = JSON.stringify(entry)
+    return this.#mayHoldSecrets(plain) ? JSON.stringify(entry, this.replacer) : plain
+  }
+
+  /** Masks whole any field named like a secret; scrubs text of the secret values and signed fragments. */
+  readonly replacer = (key: string, value: unknown): unknown => {
+    if (SECRET_KEY.test(key)) return REDACTED
+    return typeof value === 'string' ? this.#scrub(value) : value
+  }
+
+  #scrub(text: string): string {
+    if (text.length < SHORTEST_SECRET) return text
+    let clean = text
+    for (const secret of this.#secrets) if (clean.includes(secret)) clean = clean.replaceAll(secret, REDACTED)
+    return clean.replace(
+      SECRET_TEXT,
+      (_, query = '', scheme = '', url = '') => `${query || scheme || url} ${REDACTED}`,
+    )
+  }
+
+  // False only when `replacer` would change nothing: every key and text it acts on shows in `line`.
+  #mayHoldSecrets(line: string): boolean {
+    if (!this.#allVerbatim || SECRET_KEY.test(line) || SECRET_TEXT_HINT.test(line)) return true
+    for (const secret of this.#secrets) if (line.includes(secret)) return true
+    return false
   }
 }
 

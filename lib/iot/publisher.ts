@@ -54,7 +54,7 @@ const agents = {
 }
 
 // The last publisher made: warm invocations with the same credentials reuse it rather than build a client.
-let last: { key: string; publisher: Publisher } | undefined
+let last: { options: IotPublisherOptions; publisher: Publisher } | undefined
 
 /**
  * A publisher bound to one invocation's credentials, sharing the instance's keep-alive connection.
@@ -62,16 +62,19 @@ let last: { key: string; publisher: Publisher } | undefined
  * @example await createIotPublisher({ endpoint, credentials, timeoutMs: 5000 }).publish(parameters)
  */
 export function createIotPublisher(options: IotPublisherOptions): Publisher {
-  const { endpoint, timeoutMs, credentials } = options
-  const key = [
-    endpoint,
-    timeoutMs,
-    credentials.accessKeyId,
-    credentials.accessKeySecret,
-    credentials.securityToken,
-  ].join('\n')
-  if (last?.key !== key) last = { key, publisher: newPublisher(options) }
+  if (last === undefined || !sameLink(last.options, options))
+    last = { options, publisher: newPublisher(options) }
   return last.publisher
+}
+
+function sameLink(a: IotPublisherOptions, b: IotPublisherOptions): boolean {
+  return (
+    a.endpoint === b.endpoint &&
+    a.timeoutMs === b.timeoutMs &&
+    a.credentials.accessKeyId === b.credentials.accessKeyId &&
+    a.credentials.accessKeySecret === b.credentials.accessKeySecret &&
+    a.credentials.securityToken === b.credentials.securityToken
+  )
 }
 
 function newPublisher(options: IotPublisherOptions): Publisher {

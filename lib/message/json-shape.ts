@@ -9,25 +9,49 @@ export const MAX_JSON_DEPTH = 64
 
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
+// A value met in the walk; its pointer is spelled out only when a problem is found there.
+interface Visit {
+  value: unknown
+  depth: number
+  parent?: Visit
+  key?: string
+}
+
 /**
  * The first problems of a parsed value's shape, found without recursion.
  * @example findShapeProblems(JSON.parse('{"__proto__": {}}')) // [{ pointer: '/__proto__', … }]
  */
 export function findShapeProblems(value: unknown, maxDepth = MAX_JSON_DEPTH): ErrorDetail[] {
   const problems: ErrorDetail[] = []
-  const stack: { value: unknown; pointer: string; depth: number }[] = [{ value, pointer: '', depth: 0 }]
+  const stack: Visit[] = [{ value, depth: 0 }]
   while (stack.length > 0 && problems.length < 10) {
-    const item = stack.pop() as { value: unknown; pointer: string; depth: number }
-    if (typeof item.value !== 'object' || item.value === null) continue
-    if (item.depth >= maxDepth) {
-      problems.push({ pointer: item.pointer, message: `is nested deeper than ${maxDepth} levels` })
+    const visit = stack.pop() as Visit
+    const object = visit.value
+    if (typeof object !== 'object' || object === null) continue
+    if (visit.depth >= maxDepth) {
+      problems.push({ pointer: pointerOf(visit), message: `is nested deeper than ${maxDepth} levels` })
       continue
     }
-    for (const [key, child] of Object.entries(item.value)) {
-      const pointer = `${item.pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
-      if (PROTOTYPE_KEYS.has(key)) problems.push({ pointer, message: `uses the reserved key "${key}"` })
-      else stack.push({ value: child, pointer, depth: item.depth + 1 })
+    for (const key of Object.keys(object)) {
+      const child: Visit = {
+        value: (object as Record<string, unknown>)[key],
+        depth: visit.depth + 1,
+        parent: visit,
+        key,
+      }
+      if (PROTOTYPE_KEYS.has(key)) {
+        problems.push({ pointer: pointerOf(child), message: `uses the reserved key "${key}"` })
+      } else stack.push(child)
     }
   }
   return problems
+}
+
+// The JSON pointer (RFC 6901) of a visited value.
+function pointerOf(visit: Visit): string {
+  let pointer = ''
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) {
+    pointer = `/${at.key.replaceAll('~', '~0').replaceAll('/', '~1')}${pointer}`
+  }
+  return pointer
 }

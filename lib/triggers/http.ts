@@ -45,10 +45,12 @@ export function readHttpBody(event: FcHttpEvent, maxBodyBytes: number): unknown 
  * @example headerValue(event, 'Content-Type')
  */
 export function headerValue(event: FcHttpEvent, name: string): string | undefined {
+  const { headers } = event
+  if (headers === undefined) return undefined
   const wanted = name.toLowerCase()
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted) return value
-  }
+  // Most callers send lower-case names: looked up directly before any scan.
+  if (Object.hasOwn(headers, wanted)) return headers[wanted]
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === wanted) return headers[key]
   return undefined
 }
 

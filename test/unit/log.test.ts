@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createLogger, describeError } from '../../lib/log.js'
+import { createLogger, describeError, Redaction } from '../../lib/log.js'
 
 function capture() {
   const lines: string[] = []
@@ -74,6 +75,64 @@ describe('createLogger', () => {
 
     // Assess
     expect(lines[0]).not.toContain('aliyuncs.com')
+  })
+})
+
+describe('Redaction', () => {
+  // Text built from what the redaction reacts to, from what JSON escapes, and from plain words (the most
+  // frequent, so that one trigger often stands alone in a line).
+  const text = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('Signature=', 'SecurityToken=', 'AccessKeySecret=', 'AccessKeyId=', 'URL:'),
+        fc.constantFrom('Bearer', 'FC', 'secret', 'Token', 'api_key', 'Authorization'),
+        fc.constantFrom(' ', '\n', '\t', '\u000b', '\u00a0', '\u2028', '"', "'", '\\', '&', ',', '\ud800'),
+        { arbitrary: fc.constantFrom('abc', 'x9', 'é', 'rotating-9f3k2', 'quote"k3y'), weight: 4 },
+      ),
+      { maxLength: 5 },
+    )
+    .map((parts) => parts.join(''))
+  const secret = fc.oneof(
+    fc.constantFrom('rotating-9f3k2', 'quote"k3y', 'tab\tvalue-9'),
+    text.filter((value) => value.length >= 8),
+  )
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      text,
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+    ),
+  }))
+
+  it('writes exactly what the redacting replacer writes, whatever the fields and secrets', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(text, value, { maxKeys: 4 }),
+        fc.uniqueArray(secret, { maxLength: 3 }),
+        (fields, secretList) => {
+          // Prepare
+          const redaction = new Redaction()
+          for (const secret of secretList) redaction.addSecret(secret)
+
+          // Act
+          const line = redaction.json(fields)
+
+          // Assess
+          expect(line).toBe(JSON.stringify(fields, redaction.replacer))
+        },
+      ),
+      {
+        numRuns: 3000,
+        // Whitespace that JSON escapes after a scheme, alone in a line.
+        examples: [
+          [{ detail: 'Bearer\u000bk3y-1' }, []],
+          [{ detail: 'FC\nk3y-1:x' }, []],
+        ],
+      },
+    )
   })
 })
 

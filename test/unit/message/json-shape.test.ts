@@ -42,6 +42,16 @@ describe('findShapeProblems', () => {
     ])
   })
 
+  it('escapes / and ~ in the pointer of a problem', () => {
+    // Prepare
+    const value = JSON.parse('{"a/b": {"c~d": {"__proto__": {}}}}')
+
+    // Act + Assess
+    expect(findShapeProblems(value)).toEqual([
+      { pointer: '/a~1b/c~0d/__proto__', message: 'uses the reserved key "__proto__"' },
+    ])
+  })
+
   it('accepts ordinary keys that merely contain those words', () => {
     // Act + Assess
     expect(findShapeProblems({ constructorName: 1, proto: 2 })).toEqual([])
