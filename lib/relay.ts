@@ -3,7 +3,6 @@
  * rendered per trigger by `answers.ts`.
  */
 import { publishAll, type Settled } from './batch/publish-all.js'
-import type { GatewayConfig } from './config.js'
 import type { GatewayContext } from './context.js'
 import { type ErrorBody, toGatewayError } from './errors.js'
 import type { PubParameters } from './iot/pub-parameters.js'
@@ -33,7 +32,8 @@ export interface EventOutcome {
  * @throws GatewayError when a single message or a whole batch is refused or fails
  */
 export async function relay(inbound: Inbound, context: GatewayContext): Promise<RelayOutcome> {
-  const settings = requestSettings(context.config)
+  // The configuration carries every setting of a publish request.
+  const settings: PublishRequestSettings = context.config
   if (inbound.kind === 'eventbridge')
     return { form: 'events', events: await relayEvents(inbound.events, context, settings) }
   const request = readPublishRequest(readInboundBody(inbound, context.config.maxBodyBytes), settings)
@@ -76,9 +76,4 @@ async function relayEvents(events: CloudEvent[], context: GatewayContext, settin
     else (outcome.error.retryable ? event.retryable : event.dropped).push(outcome.error.toBody())
   })
   return outcomes
-}
-
-function requestSettings(config: GatewayConfig): PublishRequestSettings {
-  const { iotInstanceId, maxPayloadBytes, maxBatchSize, allowedProductKeys, allowedTopics } = config
-  return { iotInstanceId, maxPayloadBytes, maxBatchSize, allowedProductKeys, allowedTopics }
 }

@@ -89,7 +89,14 @@ function newPublisher(options: IotPublisherOptions): Publisher {
   return {
     async publish(parameters, call = {}) {
       // POST keeps the token and signature out of the URL, which pop-core copies into its error messages.
-      const requestOptions = { method: 'POST', timeout: call.timeoutMs ?? options.timeoutMs, agent }
+      // Names are already spelled as IoT's API has them: pop-core need not capitalise them again.
+      const requestOptions = {
+        method: 'POST',
+        timeout: call.timeoutMs ?? options.timeoutMs,
+        agent,
+        formatAction: false,
+        formatParams: false,
+      }
       let response: PubResponse
       try {
         response = await client.request<PubResponse>('Pub', parameters, requestOptions)

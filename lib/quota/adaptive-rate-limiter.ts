@@ -75,7 +75,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     return this.#rate
   }
 
-  async acquire(deadline: number): Promise<boolean> {
+  acquire(deadline: number): boolean | Promise<boolean> {
     const now = this.#options.now()
     this.#refill(now)
     if (this.#waiters.length === 0 && this.#tokens >= 1) {

@@ -7,11 +7,12 @@
 /** Paces Pub calls and learns from IoT's throttling. */
 export interface PubRateLimiter {
   /**
-   * Waits for a slot to call `Pub`.
+   * Waits for a slot to call `Pub`: decided at once (a plain boolean) when it can be, so that a free slot
+   * costs the caller no wait at all.
    * @param deadline - epoch milliseconds after which a slot is of no use
    * @returns false, reserving nothing, when no slot is free before the deadline
    */
-  acquire(deadline: number): Promise<boolean>
+  acquire(deadline: number): boolean | Promise<boolean>
   /** IoT throttled a call: the available quota is lower than the current rate. */
   recordThrottle(): void
   /** A call was accepted by IoT. */

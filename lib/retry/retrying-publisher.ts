@@ -42,7 +42,8 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
     async publish(parameters) {
       let failures = 0
       for (;;) {
-        if (!(await limiter.acquire(deadline - MIN_CALL_MS))) {
+        const slot = limiter.acquire(deadline - MIN_CALL_MS)
+        if (slot !== true && !(await slot)) {
           throw giveUp(new ThrottledError(undefined), failures, 1_000)
         }
         const timeLeft = deadline - now()

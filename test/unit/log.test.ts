@@ -24,20 +24,25 @@ describe('createLogger', () => {
     })
   })
 
-  it.each(['accessKeySecret', 'securityToken', 'Signature', 'authorization', 'apiKey', 'credentials'])(
-    'masks a field named %s at any depth',
-    (key) => {
-      // Prepare
-      const { logger, lines } = capture()
+  it.each([
+    'accessKeySecret',
+    'securityToken',
+    'Signature',
+    'authorization',
+    'apiKey',
+    'credentials',
+    'password',
+  ])('masks a field named %s at any depth', (key) => {
+    // Prepare
+    const { logger, lines } = capture()
 
-      // Act
-      logger.error('failed', { outer: { [key]: 'very-secret-value' } })
+    // Act
+    logger.error('failed', { outer: { [key]: 'very-secret-value' } })
 
-      // Assess
-      expect(lines[0]).not.toContain('very-secret-value')
-      expect(lines[0]).toContain('[redacted]')
-    },
-  )
+    // Assess
+    expect(lines[0]).not.toContain('very-secret-value')
+    expect(lines[0]).toContain('[redacted]')
+  })
 
   it('scrubs registered secret values from any text', () => {
     // Prepare
@@ -85,7 +90,16 @@ describe('Redaction', () => {
     .array(
       fc.oneof(
         fc.constantFrom('Signature=', 'SecurityToken=', 'AccessKeySecret=', 'AccessKeyId=', 'URL:'),
-        fc.constantFrom('Bearer', 'FC', 'secret', 'Token', 'api_key', 'Authorization'),
+        fc.constantFrom(
+          'Bearer',
+          'FC',
+          'secret',
+          'Token',
+          'api_key',
+          'Authorization',
+          'Credential',
+          'PASSWORD',
+        ),
         fc.constantFrom(' ', '\n', '\t', '\u000b', '\u00a0', '\u2028', '"', "'", '\\', '&', ',', '\ud800'),
         { arbitrary: fc.constantFrom('abc', 'x9', 'é', 'rotating-9f3k2', 'quote"k3y'), weight: 4 },
       ),
@@ -126,10 +140,12 @@ describe('Redaction', () => {
       ),
       {
         numRuns: 3000,
-        // Whitespace that JSON escapes after a scheme, alone in a line.
+        // Each trigger alone in a line, and whitespace that JSON escapes after a scheme.
         examples: [
           [{ detail: 'Bearer\u000bk3y-1' }, []],
           [{ detail: 'FC\nk3y-1:x' }, []],
+          [{ detail: 'x AccessKeyId=LTAI5t' }, []],
+          [{ deviceCredential: 'abc' }, []],
         ],
       },
     )

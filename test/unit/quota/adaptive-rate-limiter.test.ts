@@ -15,7 +15,7 @@ describe('AdaptiveRateLimiter', () => {
     const start = Date.now()
     const times: (number | false)[] = []
     const all = Array.from({ length: n }, (_, i) =>
-      limiter.acquire(deadline).then((granted) => {
+      Promise.resolve(limiter.acquire(deadline)).then((granted) => {
         times[i] = granted ? Date.now() - start : false
       }),
     )
@@ -23,6 +23,19 @@ describe('AdaptiveRateLimiter', () => {
     await Promise.all(all)
     return times
   }
+
+  it('grants a free slot at once, without a promise to wait on', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+
+    // Act
+    const first = limiter.acquire(Number.POSITIVE_INFINITY)
+    const second = limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess
+    expect(first).toBe(true)
+    expect(second).toBeInstanceOf(Promise)
+  })
 
   it('spaces calls at the configured rate, serving waiters in order', async () => {
     // Prepare
