@@ -31,6 +31,7 @@ export interface AdaptiveRateLimiterOptions {
 
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
+const BUCKETS = WINDOW_MS / BUCKET_MS
 /** Successes in the last second below which the observed rate is not trusted. */
 const MIN_SAMPLE = 50
 
@@ -50,8 +51,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #pump: NodeJS.Timeout | undefined
   #lastCutAt = Number.NEGATIVE_INFINITY
   #lastGrowthAt: number
-  // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts.
-  readonly #successes = new Map<number, number>()
+  // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
+  // counters, each slot holding the bucket it counts for.
+  readonly #successes = new Array<number>(BUCKETS).fill(0)
+  readonly #successBuckets = new Array<number>(BUCKETS).fill(Number.NEGATIVE_INFINITY)
 
   constructor(options: Partial<AdaptiveRateLimiterOptions> = {}) {
     this.#options = {
@@ -104,8 +107,12 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   recordSuccess(): void {
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
-    if (!this.#successes.has(bucket)) this.#forgetBefore(bucket)
-    this.#successes.set(bucket, (this.#successes.get(bucket) ?? 0) + 1)
+    const slot = bucket % BUCKETS
+    if (this.#successBuckets[slot] !== bucket) {
+      this.#successBuckets[slot] = bucket
+      this.#successes[slot] = 0
+    }
+    this.#successes[slot] = (this.#successes[slot] ?? 0) + 1
   }
 
   // Too few successes say nothing of the quota (a quiet or fresh instance): then the cut is to half.
@@ -161,6 +168,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Multiplicative growth, paused during the cooldown that follows a cut.
   #grow(now: number): void {
+    if (this.#rate >= this.#options.limitQps) {
+      this.#lastGrowthAt = now
+      return
+    }
     const since = now - Math.max(this.#lastGrowthAt, this.#lastCutAt + this.#options.cooldownMs)
     if (since <= 0) return
     this.#rate = Math.min(
@@ -172,15 +183,12 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Successes in the last second, which is also the observed success rate per second.
   #successesInWindow(now: number): number {
-    this.#forgetBefore(Math.floor(now / BUCKET_MS))
+    const oldest = Math.floor(now / BUCKET_MS) - BUCKETS + 1
     let count = 0
-    for (const successes of this.#successes.values()) count += successes
+    for (let slot = 0; slot < BUCKETS; slot++) {
+      if ((this.#successBuckets[slot] ?? Number.NEGATIVE_INFINITY) >= oldest)
+        count += this.#successes[slot] ?? 0
+    }
     return count
-  }
-
-  // Keeps only the buckets of the window that ends with `newest`.
-  #forgetBefore(newest: number): void {
-    const oldest = newest - WINDOW_MS / BUCKET_MS + 1
-    for (const bucket of this.#successes.keys()) if (bucket < oldest) this.#successes.delete(bucket)
   }
 }

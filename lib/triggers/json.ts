@@ -10,18 +10,16 @@ export type ParsedJson = { ok: true; value: unknown } | { ok: false; error: Inva
  * @param what - names the text in the error, e.g. "The request body"
  */
 export function tryParseJson(text: Buffer | string, what: string): ParsedJson {
-  // Invalid UTF-8 is refused rather than silently decoded to U+FFFD.
-  if (typeof text !== 'string' && !isUtf8(text)) {
-    return { ok: false, error: new InvalidRequestError(`${what} is not valid UTF-8`) }
-  }
   const source = typeof text === 'string' ? text : text.toString('utf8')
-  if (source.trim() === '') {
-    return { ok: false, error: new InvalidRequestError(`${what} is empty; send a JSON message`) }
+  // Invalid UTF-8 is refused rather than silently decoded to U+FFFD; only text holding one needs the exact check.
+  if (typeof text !== 'string' && source.includes('\uFFFD') && !isUtf8(text)) {
+    return { ok: false, error: new InvalidRequestError(`${what} is not valid UTF-8`) }
   }
   try {
     return { ok: true, value: JSON.parse(source) }
   } catch {
-    return { ok: false, error: new InvalidRequestError(`${what} is not valid JSON`) }
+    const problem = source.trim() === '' ? 'is empty; send a JSON message' : 'is not valid JSON'
+    return { ok: false, error: new InvalidRequestError(`${what} ${problem}`) }
   }
 }
 

@@ -170,6 +170,34 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBe(1_000)
   })
 
+  it('adds up the successes of every bucket in the last second', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    for (let i = 0; i < 300; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(500)
+    for (let i = 0; i < 300; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(570)
+  })
+
+  it('counts a bucket afresh when its slot comes round again a second later', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    for (let i = 0; i < 800; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(1_000)
+    for (let i = 0; i < 600; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo(570)
+  })
+
   it('forgets successes older than a second', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })

@@ -57,4 +57,16 @@ describe('readHttpBody', () => {
     expect(() => readHttpBody(event, 1_000)).toThrow(InvalidRequestError)
     expect(() => readHttpBody(event, 1_000)).toThrow('not valid UTF-8')
   })
+
+  it('accepts valid UTF-8 that spells U+FFFD itself', () => {
+    // Prepare
+    const event = {
+      ...withType('application/json'),
+      body: Buffer.from('"\uFFFD"', 'utf8').toString('base64'),
+      isBase64Encoded: true,
+    }
+
+    // Act + Assess
+    expect(readHttpBody(event, 1_000)).toBe('\uFFFD')
+  })
 })
