@@ -77,12 +77,12 @@ function batchEnvelopeProblems(body: { messages: unknown }, maxBatchSize: number
 
 function toParameters(messages: unknown[], prefix: string, settings: PubSettings): PubParameters[] {
   const at = (index: number) => (prefix === '' ? '' : `${prefix}/${index}`)
-  const problems = messages.flatMap((message, index) =>
-    findMessageProblems(message).map((problem) => ({
-      ...problem,
-      pointer: `${at(index)}${problem.pointer}`,
-    })),
-  )
+  const problems: ErrorDetail[] = []
+  messages.forEach((message, index) => {
+    for (const problem of findMessageProblems(message)) {
+      problems.push({ ...problem, pointer: `${at(index)}${problem.pointer}` })
+    }
+  })
   if (problems.length > 0) {
     const what = prefix === '' ? 'The message is not valid' : 'The batch is not valid; nothing was sent'
     throw new InvalidRequestError(what, problems)

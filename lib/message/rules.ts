@@ -10,7 +10,7 @@ import { MAX_TOPIC_LENGTH, type PublishMessage } from './schema.js'
  * @param message - a message the schema accepted
  */
 export function findRuleProblems(message: PublishMessage): ErrorDetail[] {
-  return [...topicProblems(message), ...payloadProblems(message), ...responseTopicProblems(message)]
+  return topicProblems(message).concat(payloadProblems(message), responseTopicProblems(message))
 }
 
 function topicProblems(message: PublishMessage): ErrorDetail[] {
