@@ -184,25 +184,12 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeCloseTo(570)
   })
 
-  it('counts a bucket afresh when its slot comes round again a second later', () => {
+  // 1,000 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
+  it.each([1_000, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
     for (let i = 0; i < 800; i++) limiter.recordSuccess()
-    vi.advanceTimersByTime(1_000)
-    for (let i = 0; i < 600; i++) limiter.recordSuccess()
-
-    // Act
-    limiter.recordThrottle()
-
-    // Assess
-    expect(limiter.rate).toBeCloseTo(570)
-  })
-
-  it('forgets successes older than a second', () => {
-    // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
-    for (let i = 0; i < 800; i++) limiter.recordSuccess()
-    vi.advanceTimersByTime(1_500)
+    vi.advanceTimersByTime(laterMs)
     for (let i = 0; i < 600; i++) limiter.recordSuccess()
 
     // Act
