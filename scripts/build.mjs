@@ -34,6 +34,23 @@ const result = await build({
         plugin.onResolve({ filter: /\/schema-validator\.js$/ }, () => ({ path: generated }))
       },
     },
+    {
+      // pop-core's RPC client parses responses with a json-bigint keeping big numbers as digits, so that
+      // bignumber.js, which json-bigint requires, can never run: an empty module stands in for it.
+      name: 'pop-core-json',
+      setup(plugin) {
+        plugin.onResolve({ filter: /^json-bigint$/ }, ({ importer }) =>
+          importer.includes('/node_modules/@alicloud/pop-core/')
+            ? { path: resolve('lib/iot/pop-core-json.ts') }
+            : undefined,
+        )
+        plugin.onResolve({ filter: /^bignumber\.js$/ }, () => ({
+          path: 'bignumber.js',
+          namespace: 'left-out',
+        }))
+        plugin.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: '', loader: 'js' }))
+      },
+    },
   ],
 })
 // The repository is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.

@@ -22,7 +22,6 @@ describe('the deployed bundle', () => {
       '@alicloud/pop-core',
       '@middy/core',
       'ajv',
-      'bignumber.js',
       'debug',
       'has-flag',
       'httpx',
@@ -39,6 +38,13 @@ describe('the deployed bundle', () => {
       'node_modules/ajv/dist/runtime/ucs2length.js',
     ])
     expect(inputs).toContain('dist/generated/schema-validator.cjs')
+  })
+
+  it('gives pop-core a json-bigint that keeps big numbers as digits, and no bignumber.js', () => {
+    // Assess
+    expect(inputs).toContain('lib/iot/pop-core-json.ts')
+    expect(inputs).toContain('left-out:bignumber.js')
+    expect(inputs.filter((path) => path.includes('node_modules/bignumber.js/'))).toEqual([])
   })
 
   it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js'])('leaves out %s', (name) => {
