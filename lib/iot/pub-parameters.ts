@@ -41,10 +41,12 @@ export function toPubParameters(message: PublishMessage, settings: PubSettings):
   if (message.correlationData !== undefined) {
     parameters.CorrelationData = Buffer.from(message.correlationData, 'utf8').toString('base64')
   }
-  Object.entries(message.userProperties ?? {}).forEach(([key, value], index) => {
-    parameters[`UserProp.${index + 1}.Key`] = key
-    parameters[`UserProp.${index + 1}.Value`] = value
-  })
+  if (message.userProperties !== undefined) {
+    Object.entries(message.userProperties).forEach(([key, value], index) => {
+      parameters[`UserProp.${index + 1}.Key`] = key
+      parameters[`UserProp.${index + 1}.Value`] = value
+    })
+  }
   return parameters
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidRequestError, PayloadTooLargeError } from '../../../lib/errors.js'
+import { ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../../../lib/errors.js'
 import { readPublishRequest } from '../../../lib/message/publish-request.js'
 import { aMessage } from '../../helpers/factories.js'
 
@@ -101,6 +101,22 @@ describe('readPublishRequest', () => {
     // Assess
     expect(act).toThrow(PayloadTooLargeError)
     expect(pointersOf(act)).toEqual(['/messages/1/payload'])
+  })
+
+  it.each([
+    ['products alone', { allowedProductKeys: ['a1OtherPk'] }, '/messages/1/productKey'],
+    ['topics alone', { allowedTopics: ['/+/+/user/cmd'] }, '/messages/1/topic'],
+  ])('confines a batch when the operator lists %s', (_, confinement, pointer) => {
+    // Act
+    const act = () =>
+      readPublishRequest(
+        { messages: [aMessage({ productKey: 'a1OtherPk', topic: 'cmd' }), aMessage()] },
+        { ...settings, ...confinement },
+      )
+
+    // Assess
+    expect(act).toThrow(ForbiddenError)
+    expect(pointersOf(act)).toEqual([pointer])
   })
 
   it('keeps pointers of a single message relative to it', () => {
