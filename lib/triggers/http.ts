@@ -13,8 +13,6 @@ export function isHttpEvent(value: unknown): value is FcHttpEvent {
   return event.version === 'v1' && typeof event.requestContext?.http?.method === 'string'
 }
 
-const JSON_UTF8 = 'application/json; charset=utf-8'
-
 // application/json or a +json type, in UTF-8 (the JSON default) when a charset is named.
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset="?utf-8"?\s*)?$/i
 
@@ -30,8 +28,7 @@ export function readHttpBody(event: FcHttpEvent, maxBodyBytes: number): unknown 
   if (method !== 'POST') throw new MethodNotAllowedError(method)
   // A missing content type is taken as JSON: only a declared other type is refused.
   const contentType = headerValue(event, 'content-type')?.trim()
-  if (contentType && contentType !== 'application/json' && !JSON_TYPE.test(contentType))
-    throw new UnsupportedMediaTypeError(contentType)
+  if (contentType && !JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType)
   // Text FC already decoded from its JSON event is parsed as it is; only base64 needs its bytes checked.
   const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '')
   const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length
@@ -65,8 +62,7 @@ export function jsonResponse(
 ): FcHttpResponse {
   return {
     statusCode,
-    headers:
-      headers === undefined ? { 'content-type': JSON_UTF8 } : { 'content-type': JSON_UTF8, ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   }
