@@ -51,6 +51,18 @@ const result = await build({
         plugin.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: '', loader: 'js' }))
       },
     },
+    {
+      // httpx writes the signed request (Signature, SecurityToken) to stderr, which FC logs, when DEBUG
+      // names it: in the bundle its `debug` is a stand-in that no DEBUG setting can switch on.
+      name: 'silent-debug',
+      setup(plugin) {
+        plugin.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'silent' }))
+        plugin.onLoad({ filter: /.*/, namespace: 'silent' }, () => ({
+          contents: 'module.exports = () => Object.assign(() => {}, { enabled: false })',
+          loader: 'js',
+        }))
+      },
+    },
   ],
 })
 // The repository is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.

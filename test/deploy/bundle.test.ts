@@ -10,7 +10,7 @@ const meta = JSON.parse(readFileSync('dist/meta.json', 'utf8')) as {
   outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>
 }
 const inputs = Object.keys(meta.outputs['dist/gateway/index.js']?.inputs ?? {})
-// The innermost node_modules names the package (debug lives under httpx/node_modules).
+// The innermost node_modules names the package (one may nest another's copy).
 const packages = new Set(
   inputs.flatMap((path) => path.match(/.*node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? []),
 )
@@ -22,13 +22,9 @@ describe('the deployed bundle', () => {
       '@alicloud/pop-core',
       '@middy/core',
       'ajv',
-      'debug',
-      'has-flag',
       'httpx',
       'json-bigint',
       'kitx',
-      'ms',
-      'supports-color',
     ])
   })
 
@@ -47,7 +43,7 @@ describe('the deployed bundle', () => {
     expect(inputs.filter((path) => path.includes('node_modules/bignumber.js/'))).toEqual([])
   })
 
-  it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js'])('leaves out %s', (name) => {
+  it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js', 'debug'])('leaves out %s', (name) => {
     // Assess
     expect(packages.has(name)).toBe(false)
   })
