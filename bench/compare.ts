@@ -8,7 +8,7 @@
  *   5. the gateway: the built bundle's handler invoked with the same events.
  * Also cold start, batch throughput, TCP connections per 1,000 invocations, peak RSS and bundle size.
  */
-import { execFile, fork } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createRequire } from 'node:module'
@@ -20,7 +20,7 @@ import RPCClient from '@alicloud/pop-core/lib/rpc.js'
 import { build } from 'esbuild'
 import { DEV_CREDENTIALS } from '../dev/iot-emulator/server.js'
 import { signPubRequest } from '../dev/iot-emulator/signed-request.js'
-import { loadBundle, machine, percentile, silenceGatewayLogs } from './support.js'
+import { forkEmulator, loadBundle, machine, percentile, silenceGatewayLogs } from './support.js'
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3_000)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 4_000)
@@ -38,15 +38,8 @@ interface Row {
 }
 
 silenceGatewayLogs()
-const emulator = fork('bench/emulator-process.ts', [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
-const url = await new Promise<string>((done) =>
-  emulator.once('message', (message: { url: string }) => done(message.url)),
-)
-const emulatorStats = () =>
-  new Promise<{ calls: number; connections: number }>((done) => {
-    emulator.once('message', (message: { calls: number; connections: number }) => done(message))
-    emulator.send({ type: 'stats' })
-  })
+const emulator = await forkEmulator()
+const { url } = emulator
 
 const message = (n: number) => ({
   productKey: 'a1BenchPk01',
@@ -267,10 +260,10 @@ const coldStart = {
 }
 // Keep-alive: connections the emulator accepted from a fresh instance over its first invocation and
 // 1,000 more (one, reused, is the goal).
-const beforeFreshInstance = await emulatorStats()
+const beforeFreshInstance = await emulator.stats()
 const peakRssMb = await rssAfter1000()
-const connectionsPer1000 = (await emulatorStats()).connections - beforeFreshInstance.connections
-emulator.disconnect()
+const connectionsPer1000 = (await emulator.stats()).connections - beforeFreshInstance.connections
+emulator.stop()
 
 const gatewayRow = rows.find((row) => row.name === 'gateway') as Row
 const floorRow = rows[0] as Row

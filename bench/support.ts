@@ -1,4 +1,5 @@
 /** What the benchmarks share: loading the built bundle, building events, percentiles. */
+import { fork } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
@@ -19,6 +20,38 @@ export function loadBundle(env: Record<string, string>): BundleHandler {
   })
   return (createRequire(import.meta.url)(resolve('dist/gateway/index.js')) as { handler: BundleHandler })
     .handler
+}
+
+/** The IoT emulator running in a process of its own. */
+export interface EmulatorProcess {
+  url: string
+  /** The emulator's counters so far. */
+  stats(): Promise<{ calls: number; connections: number; delivered: number }>
+  stop(): void
+}
+
+/**
+ * Starts the emulator in a child process, answering each Pub after `latencyMs`: its signature checks
+ * then run beside the gateway, as IoT's do, not in the event loop being measured.
+ */
+export async function forkEmulator(latencyMs = 0): Promise<EmulatorProcess> {
+  const child = fork('bench/emulator-process.ts', [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+    env: { ...process.env, EMULATOR_LATENCY_MS: String(latencyMs) },
+  })
+  const url = await new Promise<string>((done) =>
+    child.once('message', (message: { url: string }) => done(message.url)),
+  )
+  return {
+    url,
+    stats: () =>
+      new Promise((done) => {
+        child.once('message', done)
+        child.send({ type: 'stats' })
+      }),
+    stop: () => child.disconnect(),
+  }
 }
 
 /** An HTTP trigger event publishing a small JSON message. */
