@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { anHttpEvent } from '../helpers/factories.js'
+import { invokeInFreshProcess } from '../helpers/gateway.js'
 
 // Built by `npm test`'s build step; esbuild's metafile says what went into the bundle.
 const meta = JSON.parse(readFileSync('dist/meta.json', 'utf8')) as {
@@ -57,28 +57,24 @@ describe('the deployed bundle', () => {
     // Prepare: a copy outside the project, as FC unpacks `code`
     const folder = mkdtempSync(join(tmpdir(), 'gateway-bundle-'))
     cpSync('dist/gateway', folder, { recursive: true })
-    const script = `
-      const { handler } = require(${JSON.stringify(join(folder, 'index.js'))})
-      const event = { version: 'v1', rawPath: '/', body: '{"productKey":"pk","qos":7}', headers: {}, requestContext: { http: { method: 'POST' } } }
-      handler(Buffer.from(JSON.stringify(event)), { requestId: 'r', function: { name: 'f', timeout: 3 } })
-        .then((answer) => process.stderr.write(JSON.stringify(answer)))`
+    const event = anHttpEvent({ productKey: 'pk', qos: 7 }, { headers: {} })
 
     // Act
-    const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
-      cwd: folder,
-      env: {
-        PATH: process.env.PATH,
+    const { answer } = await invokeInFreshProcess(
+      event,
+      {
         IOT_REGION: 'cn-shanghai',
         GATEWAY_AUTH: 'none',
         ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIx',
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'never-used-secret',
       },
-    })
+      { bundle: join(folder, 'index.js'), cwd: folder },
+    )
     rmSync(folder, { recursive: true, force: true })
 
     // Assess: validation ran (ajv) and answered, without any package from outside the folder
-    expect(JSON.parse(stderr)).toMatchObject({ statusCode: 400 })
-    expect(JSON.parse(JSON.parse(stderr).body).error.details).toEqual(
+    expect(answer).toMatchObject({ statusCode: 400 })
+    expect(JSON.parse(answer.body).error.details).toEqual(
       expect.arrayContaining([expect.objectContaining({ pointer: '/qos' })]),
     )
   })

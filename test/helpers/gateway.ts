@@ -1,9 +1,11 @@
 /** Loads the built bundle (dist/gateway) the way FC does, fresh for each test's environment. */
+import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { vi } from 'vitest'
 import { DEV_CREDENTIALS, type IotEmulator } from '../../dev/iot-emulator/server.js'
-import type { FcContext } from '../../lib/fc/types.js'
+import type { FcContext, FcHttpResponse } from '../../lib/fc/types.js'
 import { TEST_API_KEY } from './secrets.js'
 
 const require = createRequire(import.meta.url)
@@ -56,5 +58,30 @@ export function emulatorEnv(
     ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
     ...extra,
+  }
+}
+
+/**
+ * Answers one event with the bundle in a fresh Node process that has only `env` (and PATH), as a new FC
+ * instance would; `output` is everything the process wrote, its answer aside.
+ */
+export async function invokeInFreshProcess(
+  event: unknown,
+  env: Record<string, string>,
+  { bundle = BUNDLE, cwd }: { bundle?: string; cwd?: string } = {},
+): Promise<{ answer: FcHttpResponse; output: string }> {
+  // The answer goes out last, on a line of its own, after any log line.
+  const script = `
+    require(${JSON.stringify(bundle)})
+      .handler(Buffer.from(${JSON.stringify(JSON.stringify(event))}), { requestId: 'r', function: { name: 'f', timeout: 3 } })
+      .then((answer) => process.stdout.write('\\n' + JSON.stringify(answer) + '\\n'))`
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+  })
+  const lines = stdout.trimEnd().split('\n')
+  return {
+    answer: JSON.parse(lines.at(-1) ?? 'null') as FcHttpResponse,
+    output: lines.slice(0, -1).join('\n') + stderr,
   }
 }
