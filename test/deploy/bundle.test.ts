@@ -43,6 +43,15 @@ describe('the deployed bundle', () => {
     expect(inputs.filter((path) => path.includes('node_modules/bignumber.js/'))).toEqual([])
   })
 
+  it('gives pop-core’s RPC client a percent-encoding of one pass, not its five chained replaces', () => {
+    // Prepare
+    const bundle = readFileSync('dist/gateway/index.js', 'utf8')
+
+    // Assess
+    expect(inputs).toContain('lib/iot/pop-core-encode.ts')
+    expect(bundle).not.toContain('.replace(/\\*/g,"%2A")')
+  })
+
   it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js', 'debug'])('leaves out %s', (name) => {
     // Assess
     expect(packages.has(name)).toBe(false)
