@@ -1,6 +1,6 @@
 /**
  * The percent-encoding pop-core's RPC client is given in the bundle (scripts/build.mjs swaps it in for
- *  the client's own `encode`): RFC 3986, as the RPC signature requires. The client encodes every key,
+ * the client's own `encode`): RFC 3986, as the RPC signature requires. The client encodes every key,
  * every value and then the whole query as it signs a call; its five chained global replaces per string
  * were the largest share of signing a Pub.
  */
