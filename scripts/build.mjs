@@ -67,6 +67,26 @@ const result = await build({
       },
     },
     {
+      // pop-core's RPC client takes its nonce, HMAC and timestamp padding from kitx, whose nonce is an md5
+      // of Math.random(): in the bundle it gets lib/iot/pop-core-kitx.ts, which must hold every helper
+      // the client calls (checked here, so that a pop-core upgrade calling another one fails the build).
+      name: 'pop-core-kitx',
+      setup(plugin) {
+        plugin.onResolve({ filter: /^kitx$/ }, async ({ importer }) => {
+          if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
+          const called = new Set((await readFile(importer, 'utf8')).match(/(?<=\bkitx\.)\w+/g))
+          const standIn = resolve('lib/iot/pop-core-kitx.ts')
+          const offered = await readFile(standIn, 'utf8')
+          const missing = [...called].filter((name) => !offered.includes(`export function ${name}(`))
+          if (missing.length > 0)
+            throw new Error(
+              `pop-core-kitx: ${importer} calls kitx.${missing.join(', kitx.')}, which ${standIn} lacks`,
+            )
+          return { path: standIn }
+        })
+      },
+    },
+    {
       // httpx writes the signed request (Signature, SecurityToken) to stderr, which FC logs, when DEBUG
       // names it: in the bundle its `debug` is a stand-in that no DEBUG setting can switch on.
       name: 'silent-debug',
