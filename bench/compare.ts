@@ -334,16 +334,16 @@ cold start: bare node ${coldStart.bareNodeMs} ms, gateway ${coldStart.gatewayMs}
 bundle ${summary.bundleKiB} KiB, peak RSS ${peakRssMb} MB after 1,000 invocations, ${connectionsPer1000} TCP connection(s) opened by a fresh instance over 1,001 invocations
 machine ${summary.machine}`)
 
-// A script that loads a bundle, answers one invocation against the emulator, and prints the time since
-// process start and when node began running the script.
-function firstInvocation(bundle: string): string {
+// A script that loads a bundle and answers one invocation against the emulator; unless `report` is off, it
+// prints the time since process start and when node began running the script.
+function firstInvocation(bundle: string, report = true): string {
   const event = httpEvent(message(1)).toString()
   return `
     const scriptStartedAt = performance.now()
     Object.assign(process.env, ${JSON.stringify({ IOT_ENDPOINT: url, GATEWAY_AUTH: 'none', ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret })})
     process.stdout.write = ((write) => (chunk, ...rest) => String(chunk).startsWith('{"level":') || write(chunk, ...rest))(process.stdout.write.bind(process.stdout))
     require(${JSON.stringify(bundle)}).handler(Buffer.from(${JSON.stringify(event)}), { requestId: 'cold', function: { name: 'f', timeout: 30 } })
-      .then(() => process.stderr.write('COLD ' + performance.now() + ' SCRIPT ' + scriptStartedAt))`
+      ${report ? ".then(() => process.stderr.write('COLD ' + performance.now() + ' SCRIPT ' + scriptStartedAt))" : ''}`
 }
 
 // The scripts take turns, so that drift of the machine weighs on each alike. Per script: the median time
@@ -375,7 +375,7 @@ async function medianStarts(scripts: string[]): Promise<{ totalMs: number; overB
 }
 
 async function rssAfter1000(): Promise<number> {
-  const script = `${firstInvocation(resolve('dist/gateway/index.js')).replace(".then(() => process.stderr.write('COLD ' + performance.now() + ' SCRIPT ' + scriptStartedAt))", '')}
+  const script = `${firstInvocation(resolve('dist/gateway/index.js'), false)}
     .then(async () => { const { handler } = require(${JSON.stringify(resolve('dist/gateway/index.js'))})
       for (let n = 0; n < 1000; n++) await handler(Buffer.from(${JSON.stringify(httpEvent(message(2)).toString())}), { requestId: 'r', function: { name: 'f', timeout: 30 } })
       process.stderr.write('RSS ' + Math.round(process.resourceUsage().maxRSS / 1024)) })`
