@@ -3,7 +3,8 @@
  * released at the current rate (so a cut applies at once, not after slots booked at the old rate), whose
  * rate adapts. On a throttle it pauses briefly and, at most once per second, drops to just under the
  * success rate it observed in the last second (the share of the quota it really gets), or to half when it
- * saw too few calls to tell; while calls go through it climbs back by a few percent per second.
+ * saw too few calls to tell; while calls go through it climbs back by a few percent per second. A fresh
+ * instance starts low and grows with each success until the first throttle (slow start).
  */
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
@@ -11,6 +12,14 @@ import type { PubRateLimiter } from './pub-rate-limiter.js'
 export interface AdaptiveRateLimiterOptions {
   /** Calls per second never exceeded: `PUB_QPS_LIMIT`. @default 1600 */
   limitQps: number
+  /**
+   * Rate of a fresh instance, which grows with each success until the first throttle (slow start: about
+   * doubling every `doublingMs` while calls go at the full rate), so that a cold instance never bursts into
+   * a quota others may be using. @default min(20, limitQps)
+   */
+  startQps: number
+  /** Slow start's doubling period at full use. @default 100 */
+  doublingMs: number
   /** Calls per second never gone under. @default 1 */
   minQps: number
   /** Share of the observed success rate to drop to on a throttle. @default 0.95 */
@@ -51,6 +60,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #pump: NodeJS.Timeout | undefined
   #lastCutAt = Number.NEGATIVE_INFINITY
   #lastGrowthAt: number
+  #slowStart = true
+  #retryAfterMs: number | undefined
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
   readonly #successes = new Array<number>(BUCKETS).fill(0)
@@ -59,6 +70,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   constructor(options: Partial<AdaptiveRateLimiterOptions> = {}) {
     this.#options = {
       limitQps: 1_600,
+      startQps: Math.min(20, options.limitQps ?? 1_600),
+      doublingMs: 100,
       minQps: 1,
       backoffShare: 0.95,
       maxDecreaseFactor: 0.9,
@@ -69,13 +82,17 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       now: Date.now,
       ...options,
     }
-    this.#rate = this.#options.limitQps
+    this.#rate = Math.min(this.#options.startQps, this.#options.limitQps)
     this.#lastGrowthAt = this.#options.now()
     this.#refilledAt = this.#lastGrowthAt
   }
 
   get rate(): number {
     return this.#rate
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.#retryAfterMs
   }
 
   acquire(deadline: number): boolean | Promise<boolean> {
@@ -87,7 +104,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     }
     // Refuse at once what the queue cannot serve in time, rather than let it wait to be refused.
     const expectedWaitMs = ((this.#waiters.length + 1 - this.#tokens) * 1_000) / this.#rate
-    if (now + expectedWaitMs > deadline) return false
+    if (now + expectedWaitMs > deadline) {
+      this.#retryAfterMs = expectedWaitMs
+      return false
+    }
     return new Promise<boolean>((grant) => {
       const waiter: Waiter = { settled: false, grant }
       // setTimeout treats Infinity as 1 ms: a waiter without a deadline gets no timer.
@@ -106,6 +126,13 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   }
 
   recordSuccess(): void {
+    // Slow start grows with use, not time: an idle instance stays low, a saturated one doubles its rate
+    // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
+    if (this.#slowStart)
+      this.#rate = Math.min(
+        this.#options.limitQps,
+        this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
+      )
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     const slot = bucket % BUCKETS
     if (this.#successBuckets[slot] !== bucket) {
@@ -125,6 +152,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
         : this.#rate / 2
     this.#rate = Math.max(this.#options.minQps, target)
     this.#lastGrowthAt = now
+    this.#slowStart = false
   }
 
   #refill(now: number): void {
@@ -157,7 +185,9 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // A waiter still queued at its deadline is refused, so the invocation can answer in time.
   #expire(waiter: Waiter): void {
-    if (!waiter.settled) this.#settle(waiter, false)
+    if (waiter.settled) return
+    this.#retryAfterMs = ((this.#waiters.length - this.#tokens) * 1_000) / this.#rate
+    this.#settle(waiter, false)
   }
 
   #settle(waiter: Waiter, granted: boolean): void {
@@ -168,7 +198,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Multiplicative growth, paused during the cooldown that follows a cut.
   #grow(now: number): void {
-    if (this.#rate >= this.#options.limitQps) {
+    if (this.#slowStart || this.#rate >= this.#options.limitQps) {
       this.#lastGrowthAt = now
       return
     }
