@@ -32,7 +32,7 @@ export interface AdaptiveRateLimiterOptions {
   cooldownMs: number
   /** Burst allowed after a quiet spell, as time's worth of calls at the current rate. @default 50 */
   burstMs: number
-  /** Pause of new calls after each throttle: the quota's window is spent, calls into it are wasted. @default 100 */
+  /** Pause of new calls after a throttle (doubling while throttles follow pauses): the quota's window is spent, calls into it are wasted. @default 100 */
   pauseMs: number
   /** Clock in epoch milliseconds. @default Date.now */
   now: () => number
@@ -41,7 +41,9 @@ export interface AdaptiveRateLimiterOptions {
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
 const BUCKETS = WINDOW_MS / BUCKET_MS
-/** Successes in the last second below which the observed rate is not trusted. */
+/** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
+const MAX_PAUSE_MS = 1_000
+/** Successes in the last second below which the observed rate is not trusted (outside slow start). */
 const MIN_SAMPLE = 50
 
 interface Waiter {
@@ -61,6 +63,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #lastCutAt = Number.NEGATIVE_INFINITY
   #lastGrowthAt: number
   #slowStart = true
+  #pausedUntil = Number.NEGATIVE_INFINITY
+  #pauseMs = 0
   #retryAfterMs: number | undefined
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
@@ -121,8 +125,13 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     const now = this.#options.now()
     this.#refill(now)
     if (now - this.#lastCutAt >= this.#options.cooldownMs) this.#cut(now)
-    // Set, not added: throttles arriving together make one pause.
-    this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#options.pauseMs) / 1_000)
+    // Set, not added: throttles arriving together make one pause. A throttle of the first calls after a
+    // pause says the quota's window is still spent: the next pause is twice as long, up to a second.
+    if (now < this.#pausedUntil) return
+    const again = now < this.#pausedUntil + this.#pauseMs
+    this.#pauseMs = again ? Math.min(MAX_PAUSE_MS, this.#pauseMs * 2) : this.#options.pauseMs
+    this.#pausedUntil = now + this.#pauseMs
+    this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#pauseMs) / 1_000)
   }
 
   recordSuccess(): void {
@@ -142,12 +151,13 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#successes[slot] = (this.#successes[slot] ?? 0) + 1
   }
 
-  // Too few successes say nothing of the quota (a quiet or fresh instance): then the cut is to half.
+  // Too few successes say nothing of the quota (a quiet instance): then the cut is to half. In slow start
+  // every slot was used, so the successes of the last second are what the quota gave, however few.
   #cut(now: number): void {
     this.#lastCutAt = now
     const successes = this.#successesInWindow(now)
     const target =
-      successes >= MIN_SAMPLE
+      successes >= MIN_SAMPLE || (this.#slowStart && successes > 0)
         ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)
         : this.#rate / 2
     this.#rate = Math.max(this.#options.minQps, target)

@@ -44,6 +44,8 @@ export const FLEET_SCHEDULE = {
 } as const
 
 const S = FLEET_SCHEDULE
+/** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
+const MAX_PAUSE_MS = 1_000
 
 const LUA = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -52,7 +54,8 @@ local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
-local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil')
+local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
+  'lastPause')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -61,6 +64,7 @@ local grownAt = tonumber(h[5]) or now
 local cutAt = tonumber(h[6]) or -1e15
 local slow = h[7] ~= '0'
 local pausedUntil = tonumber(h[8]) or 0
+local lastPause = tonumber(h[9]) or 0
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -94,16 +98,17 @@ if op == 'throttle' then
       if b and b > bucket - 10 then seen = seen + (tonumber(redis.call('HGET', key, 's' .. slot)) or 0) end
     end
     local target = rate / 2
-    if seen >= ${S.minSample} then target = math.min(rate * ${S.maxDecreaseFactor}, seen * ${S.backoffShare}) end
+    -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
+    if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate * ${S.maxDecreaseFactor}, seen * ${S.backoffShare}) end
     rate = math.max(${S.minQps}, target)
     cutAt, grownAt, slow = now, now, false
   end
   -- The quota's window is spent: no ticket is served for a pause. Set, not added, so that throttles
-  -- arriving together make one pause.
-  local untilMs = now + pause
-  if untilMs > pausedUntil then
-    served = served - (untilMs - math.max(now, pausedUntil)) * rate / 1000
-    pausedUntil = untilMs
+  -- arriving together make one pause; a throttle of the first calls after a pause doubles the next one.
+  if now >= pausedUntil then
+    if now < pausedUntil + lastPause then pause = math.min(${MAX_PAUSE_MS}, lastPause * 2) end
+    served = served - pause * rate / 1000
+    pausedUntil, lastPause = now + pause, pause
   end
 elseif op == 'take' then
   ticket = math.max(nextTicket, math.floor(served))
@@ -117,7 +122,7 @@ else
 end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
-  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil)
+  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000) }
 `

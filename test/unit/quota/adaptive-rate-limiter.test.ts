@@ -87,14 +87,17 @@ describe('AdaptiveRateLimiter', () => {
 
   it('halves its rate when it saw too few successes to estimate the quota', () => {
     // Prepare
+    // Prepare: a first cut (no successes at all) ends slow start
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600, startQps: 1_600 })
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(1_000)
     for (let i = 0; i < 49; i++) limiter.recordSuccess()
 
     // Act
     limiter.recordThrottle()
 
     // Assess
-    expect(limiter.rate).toBe(800)
+    expect(limiter.rate).toBe(400)
   })
 
   it('cuts at least 10% even when the observed rate is close to the current one', () => {
@@ -253,5 +256,41 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     expect(afterTwo).toBeCloseTo(20 + 2 * Math.LN2 * 10)
     expect(afterMany).toBe(1_600)
     expect(limiter.rate).toBe(cut)
+  })
+
+  it('cuts to just under its successes on its first throttle, however few: in slow start every slot was used', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 20; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBe(19)
+  })
+
+  it('doubles the pause, up to a second, while the first calls after each pause are throttled', async () => {
+    // Prepare: out of slow start, at 100 calls a second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100, burstMs: 0, cooldownMs: 60_000 })
+    limiter.recordThrottle()
+    const pauses: number[] = []
+
+    // Act: each time a slot comes, IoT throttles it again
+    for (let i = 0; i < 6; i++) {
+      const started = Date.now()
+      const granted = limiter.acquire(Number.POSITIVE_INFINITY)
+      await vi.runAllTimersAsync()
+      await granted
+      pauses.push(Date.now() - started)
+      limiter.recordThrottle()
+    }
+
+    // Assess: each pause, plus the slot the cut rate spaces it by
+    const expected = [200, 400, 800, 1_000, 1_000]
+    pauses.slice(1).forEach((pause, i) => {
+      expect(pause).toBeGreaterThanOrEqual(expected[i] as number)
+      expect(pause).toBeLessThanOrEqual((expected[i] as number) + 30)
+    })
   })
 })
