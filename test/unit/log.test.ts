@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createLogger, describeError, Redaction } from '../../lib/log.js'
+import { spellingsOf } from '../helpers/secrets.js'
 
 function capture() {
   const lines: string[] = []
@@ -175,21 +176,6 @@ const stsToken = fc
 
 const encode = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (sequence) => sequence.toLowerCase())
-
-// Every spelling in which a token can travel: raw, in a query, in POP's string to sign, lower-case hex,
-// form-decoded.
-function spellingsOf(token: string): string[] {
-  return [
-    token,
-    encode(token),
-    encode(encode(token)),
-    lowerHex(encode(token)),
-    lowerHex(encode(encode(token))),
-    token.replaceAll('+', ' '),
-  ]
-}
-
 describe('secrets in every spelling', () => {
   it('masks a registered STS-shaped token raw, percent-encoded once and twice, whatever the text around it', () => {
     fc.assert(
