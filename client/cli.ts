@@ -225,7 +225,11 @@ function asJsonOrText(value: string): unknown {
 
 function describe(error: unknown): string {
   if (error instanceof GatewayRefusedError)
-    return `refused: ${error.message}${error.details.map((d) => `\n  ${d.pointer} ${d.message}`).join('')}`
+    // The message names the first offending field; the others follow, one a line.
+    return `refused: ${error.message}${error.details
+      .slice(1)
+      .map((d) => `\n  ${d.pointer} ${d.message}`)
+      .join('')}`
   if (error instanceof GatewayFailedError) return `failed (a retry may help): ${error.message}`
   if (error instanceof InvocationDeniedError) return `denied by Function Compute: ${error.message}`
   return (error as Error).message ?? String(error)
