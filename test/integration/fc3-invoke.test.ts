@@ -214,6 +214,42 @@ describe('the typed client on FC 3.0’s invoke API', () => {
   })
 })
 
+describe('the invoke API of a function without an HTTP trigger', () => {
+  it('hands the function the payload itself, which it publishes', async () => {
+    // Prepare: the first runner's IOT_ENDPOINT is in the environment now, so this one publishes there too
+    const plain = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env', invokeDelivery: 'payload' })
+
+    // Act
+    const result = await client({ endpoint: plain.url }).publishBatch([aMessage({ payload: 'raw' })])
+    await plain.stop()
+
+    // Assess
+    expect(result).toEqual([
+      expect.objectContaining({ messageId: gateway.emulator?.delivered.at(-1)?.messageId }),
+    ])
+    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('raw')
+    expect(capturedLogs().find((line) => line.msg === 'invocation')).toMatchObject({ trigger: 'direct' })
+  })
+
+  it('refuses a method other than POST once signed, as FC does', async () => {
+    // Act: signed by fc2 for GET on the invoke path
+    const FCClient = (await import('@alicloud/fc2')).default
+    const fc = new FCClient('1234567890', {
+      accessKeyID: LOCAL_FC_CALLER.accessKeyId,
+      accessKeySecret: LOCAL_FC_CALLER.accessKeySecret,
+      region: 'cn-shanghai',
+      endpoint: gateway.url,
+    })
+    fc.version = '2023-03-30'
+    const error = await (fc as unknown as { get(path: string): Promise<unknown> })
+      .get('/functions/iot-pub-gateway/invocations')
+      .catch((thrown: unknown) => thrown)
+
+    // Assess
+    expect(error).toMatchObject({ code: 'PathNotSupported' })
+  })
+})
+
 describe('one request id per invocation', () => {
   it('answers the invoke API with the x-fc-request-id the function’s context and log lines carry', async () => {
     // Act
