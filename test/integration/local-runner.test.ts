@@ -86,6 +86,24 @@ describe('the local gateway (npm start)', () => {
     expect(response.status).toBe(415)
   })
 
+  it('hands the function bytes that are not UTF-8 unreplaced, so the gateway refuses them', async () => {
+    // Prepare: a JSON text whose payload string holds a lone 0xff byte
+    const body = Buffer.concat([
+      Buffer.from('{"productKey":"pk","deviceName":"d","topic":"t","payload":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ])
+    const before = gateway.emulator?.delivered.length
+
+    // Act
+    const response = await fetch(gateway.url, { method: 'POST', headers: withKey, body })
+
+    // Assess
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { message: 'The request body is not valid UTF-8' } })
+    expect(gateway.emulator?.delivered.length).toBe(before)
+  })
+
   it('shows each delivery as a device would receive it', async () => {
     // Prepare
     const shown: string[] = []
