@@ -1,11 +1,12 @@
 /**
  * One call of Function Compute's invoke API through `@alicloud/fc2`. FC 3.0's own API is 2023-03-30:
- * `POST /2023-03-30/functions/{name}/invocations[?qualifier=]` on `https://<accountId>.<region>.fc.aliyuncs.com`.
- * fc2 speaks it once its `version` is set, as Serverless Devs' fc3 component does for its 2023-03-30
- * instance-exec calls on the same host (its own invocations use `@alicloud/fc20230330`), and signs it as `FC <AccessKeyID>:<HMAC-SHA256>` over the method, content-md5, content-type,
- * date, the sorted `x-fc-*` headers and the versioned path (the query is not signed). The 2016-08-15
- * path (`/services/{service}[.{qualifier}]/functions/{name}/invocations`) remains for functions that
- * still live in an FC 2.0 service.
+ * `POST /2023-03-30/functions/{name}/invocations[?qualifier=]` on
+ * `https://<accountId>.<region>.fc.aliyuncs.com`. fc2 speaks it once its `version` is set, as Serverless
+ * Devs' fc3 component does for its 2023-03-30 instance-exec calls on the same host (its own invocations
+ * use `@alicloud/fc20230330`). fc2 signs it as `FC <AccessKeyID>:<HMAC-SHA256>` over the method,
+ * content-md5, content-type, date, the sorted `x-fc-*` headers and the versioned path; the query is not
+ * signed. The 2016-08-15 path (`/services/{service}[.{qualifier}]/functions/{name}/invocations`) remains
+ * for functions that still live in an FC 2.0 service.
  */
 import FCClient from '@alicloud/fc2'
 import { toClientError } from './errors.js'
