@@ -29,12 +29,15 @@ const REGION = /^[a-z]+(?:-[a-z0-9]+)+$/
  *   for a missing account
  */
 export function isInvokeApiEvent(event: FcHttpEvent, origin: InvocationOrigin = {}): boolean {
+  // The path first: it rules out an ordinary trigger request at the least cost.
+  const { rawPath } = event
+  if (typeof rawPath !== 'string' || !rawPath.startsWith('/20') || !INVOKE_PATH.test(rawPath)) return false
   const { requestContext } = event
   const accountId = origin.accountId ?? requestContext.accountId
   if (accountId === undefined || !ACCOUNT.test(accountId)) return false
   // FC sets both; an event whose two accounts disagree is not FC's.
   if (requestContext.accountId !== undefined && requestContext.accountId !== accountId) return false
-  if (requestContext.http.method.toUpperCase() !== 'POST' || !INVOKE_PATH.test(event.rawPath)) return false
+  if (requestContext.http.method.toUpperCase() !== 'POST') return false
   return isApiDomain(requestContext.domainName, accountId, origin.region)
 }
 

@@ -122,6 +122,14 @@ describe('a look-alike that FC did not route through its invoke API', () => {
     expect(isInvokeApiEvent(event, origin)).toBe(false)
   })
 
+  it('stays an HTTP trigger request, without throwing, when rawPath is missing', () => {
+    // Prepare
+    const { rawPath: _, ...event } = anInvokeApiEvent('{}')
+
+    // Act + Assess
+    expect(recognizeInbound(asFcEvent(event), origin).kind).toBe('http')
+  })
+
   it('stays an HTTP trigger request for any method but POST', () => {
     // Prepare
     const event = anInvokeApiEvent('{}')
