@@ -33,7 +33,7 @@ Or with the CLI (the local runner is its default target):
 
 Or through FC's invoke API (POST /2023-03-30/functions/${gateway.functionName}/invocations), signed with the local caller's keys:
   ALIBABA_CLOUD_ACCESS_KEY_ID=${LOCAL_FC_CALLER.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${LOCAL_FC_CALLER.accessKeySecret} \\
-    npx iot-pub publish --function ${gateway.functionName} --account-id ${gateway.accountId} --region ${gateway.region} --endpoint ${gateway.url} --product a1Q5XoYxxxx --device device1 --topic get
+    npx iot-pub publish --function ${gateway.functionName} --account-id ${gateway.accountId} --region ${gateway.region} --endpoint ${gateway.url} --product a1Q5XoYxxxx --device device1 --topic get --payload hi
 
 ${destination}
 `
