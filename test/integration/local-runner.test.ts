@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runCli } from '../../client/cli.js'
+import { describeLocalGateway } from '../../dev/local/banner.js'
 import { formatDelivery } from '../../dev/local/device-view.js'
 import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 
@@ -50,6 +52,32 @@ describe('the local gateway (npm start)', () => {
       requestId: expect.any(String),
     })
     expect(gateway.emulator?.delivered.at(-1)?.topicFullName).toBe('/a1Q5XoYxxxx/device1/user/get')
+  })
+
+  it('prints a banner whose CLI commands publish as they stand', async () => {
+    // Prepare: each `npx iot-pub …` line, split as a shell would (single quotes only), with the variables
+    // written before it
+    const banner = describeLocalGateway(gateway)
+    const commands = [...banner.matchAll(/^\s*((?:\w+=\S+ )*)\\?\s*npx iot-pub (.+)$/gm)]
+    const lines = banner.split('\n')
+    const runs = commands.map((match) => {
+      const previous = lines[lines.indexOf(match[0]) - 1] ?? ''
+      const env = Object.fromEntries(
+        [...`${previous} ${match[1]}`.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]),
+      )
+      const argv = [...(match[2] ?? '').matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '')
+      return { env, argv }
+    })
+    const quiet = { out: () => undefined, err: () => undefined, stdin: () => '' }
+
+    // Act
+    const codes = []
+    for (const { env, argv } of runs)
+      codes.push(await runCli(argv, { ...quiet, env: { PORT: new URL(gateway.url).port, ...env } }))
+
+    // Assess
+    expect(runs).toHaveLength(2)
+    expect(codes).toEqual([0, 0])
   })
 
   it('refuses a request without the local API key', async () => {
