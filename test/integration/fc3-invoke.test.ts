@@ -1,4 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { transform } from 'esbuild'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../client/cli.js'
 import {
@@ -211,6 +216,46 @@ describe('the typed client on FC 3.0’s invoke API', () => {
   ])('refuses %s before any call', (_, overrides, message) => {
     // Act + Assess
     expect(() => client(overrides)).toThrow(message)
+  })
+})
+
+describe('the documented client example', () => {
+  it('runs against the local runner unchanged but for the endpoint', async () => {
+    // Prepare: the example as docs/local-development.md shows it, given the local caller's keys, two
+    // messages, the runner's endpoint, and the built client where it imports the package
+    const guide = readFileSync('docs/local-development.md', 'utf8')
+    const example = /## The typed client\n\n```ts\n([\s\S]*?)```/.exec(guide)?.[1] ?? ''
+    const source = [
+      `const accessKeyId = '${LOCAL_FC_CALLER.accessKeyId}', accessKeySecret = '${LOCAL_FC_CALLER.accessKeySecret}', securityToken = undefined`,
+      `const m1 = ${JSON.stringify(aMessage({ topic: 'doc1' }))}, m2 = ${JSON.stringify(aMessage({ topic: 'doc2' }))}`,
+      example
+        .replace(
+          "'iot-pub-gateway/client'",
+          JSON.stringify(pathToFileURL(resolve('dist/client/gateway-client.mjs')).href),
+        )
+        .replace(
+          "functionName: 'iot-pub-gateway',",
+          `functionName: 'iot-pub-gateway', endpoint: '${gateway.url}',`,
+        ),
+      'export { messageId, results, fcRequestId }',
+    ].join('\n')
+    const { code } = await transform(source, { loader: 'ts', format: 'esm' })
+    const file = join(mkdtempSync(join(tmpdir(), 'client-example-')), 'example.mjs')
+    writeFileSync(file, code)
+    const before = gateway.emulator?.delivered.length ?? 0
+
+    // Act
+    const outcome = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+    await expect.poll(() => gateway.emulator?.delivered.length).toBe(before + 5)
+
+    // Assess: publish, publishBatch and publishAsync as the comments say
+    expect(example).toContain("from 'iot-pub-gateway/client'")
+    expect(outcome.messageId).toEqual(expect.stringMatching(/^\d+$/))
+    expect(outcome.results).toEqual([
+      expect.objectContaining({ messageId: expect.any(String) }),
+      expect.anything(),
+    ])
+    expect(outcome.fcRequestId).toEqual(expect.any(String))
   })
 })
 
