@@ -33,6 +33,8 @@ export interface GatewayConfig {
   allowedTopics?: string[]
   /** `MAX_BODY_BYTES`: largest HTTP body read; larger ones are refused before parsing. @default 33554432 (FC's limit) */
   maxBodyBytes: number
+  /** `IDEMPOTENCY_TTL_S`: how long a published message's idempotency key is remembered. @default 86400 (one day, EventBridge's longest retry policy) */
+  idempotencyTtlSeconds: number
   /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
   environmentCredentials?: FcCredentials
 }
@@ -62,6 +64,7 @@ export function loadConfig(env: Env): GatewayConfig {
     allowedProductKeys: list(env.ALLOWED_PRODUCT_KEYS),
     allowedTopics: topicPatterns(env.ALLOWED_TOPICS),
     maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024),
+    idempotencyTtlSeconds: positiveInteger(env, 'IDEMPOTENCY_TTL_S', 86_400),
     environmentCredentials: environmentCredentials(env),
   }
 }

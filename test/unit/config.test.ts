@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       allowedProductKeys: undefined,
       allowedTopics: undefined,
       maxBodyBytes: 33_554_432,
+      idempotencyTtlSeconds: 86_400,
       environmentCredentials: undefined,
     })
   })
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/#/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/a+/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', DEADLINE_MARGIN_MS: '1.5' }, /DEADLINE_MARGIN_MS/],
+    [{ IOT_REGION: 'cn-shanghai', IDEMPOTENCY_TTL_S: '0' }, /IDEMPOTENCY_TTL_S/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }, /ALIBABA_CLOUD_ACCESS_KEY_ID/],
   ])('fails naming the variable to fix for %o', (env, variable) => {
