@@ -20,6 +20,9 @@ export const ROTATED_STS = [
 /** A secret the gateway is configured with but IoT refuses. */
 export const WRONG_SECRET = 'wrong-secret-never-shown'
 
+/** The password test Redis servers require (`requirepass`), in REDIS_URL as `:…@`. */
+export const TEST_REDIS_PASSWORD = 'redis-pass-2c8f/6a1e'
+
 /** The values to look for in captured logs. */
 export const TEST_SECRETS = [
   TEST_API_KEY,
@@ -28,4 +31,6 @@ export const TEST_SECRETS = [
   ...ROTATED_STS.flatMap((credentials) => [credentials.accessKeySecret, credentials.securityToken]),
   WRONG_SECRET,
   DEV_CREDENTIALS.accessKeySecret,
+  TEST_REDIS_PASSWORD,
+  encodeURIComponent(TEST_REDIS_PASSWORD),
 ]
