@@ -7,13 +7,15 @@ import type { GatewayConfig } from '../config.js'
 import type { GatewayContext } from '../context.js'
 import { createInvocationIdempotency } from '../idempotency/invocation.js'
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.js'
+import { RedisIdempotencyStore } from '../idempotency/redis-store.js'
 import type { IdempotencyStore } from '../idempotency/store.js'
 import type { Logger } from '../log.js'
+import { instanceRedisConnection } from '../redis/connection.js'
 
 /** Options of `idempotency`. */
 export interface IdempotencyOptions {
   logger: Logger
-  /** Makes the instance's store of records. @default this instance's memory */
+  /** Makes the instance's store of records. @default Redis with `REDIS_URL`, else this instance's memory */
   createStore?: (config: GatewayConfig) => IdempotencyStore
   /** The clock, in epoch milliseconds. @default Date.now */
   now?: () => number
@@ -29,7 +31,8 @@ const DEFAULT_TIMEOUT_SECONDS = 3
 export function idempotency(
   options: IdempotencyOptions,
 ): MiddlewareObj<unknown, unknown, Error, GatewayContext> {
-  const { logger, createStore = () => new MemoryIdempotencyStore(), now = Date.now } = options
+  const { logger, now = Date.now } = options
+  const createStore = options.createStore ?? ((config: GatewayConfig) => defaultStore(config, logger))
   let store: IdempotencyStore | undefined
 
   const idempotencyBefore = (request: Request<unknown, unknown, Error, GatewayContext>) => {
@@ -48,4 +51,10 @@ export function idempotency(
   }
 
   return { before: idempotencyBefore }
+}
+
+// The connection is the instance's one, shared with the rate limiter; memory when there is no Redis.
+function defaultStore(config: GatewayConfig, logger: Logger): IdempotencyStore {
+  const connection = instanceRedisConnection(config, logger)
+  return connection === undefined ? new MemoryIdempotencyStore() : new RedisIdempotencyStore(connection)
 }
