@@ -25,7 +25,7 @@ Or through FC's invoke API with the typed client (@alicloud/fc2 underneath):
   createGatewayClient({ accountId: '1', region: 'cn-shanghai', functionName: '${gateway.functionName}', endpoint: '${gateway.url}',
     credentials: { accessKeyId: '${LOCAL_FC_CALLER.accessKeyId}', accessKeySecret: '${LOCAL_FC_CALLER.accessKeySecret}' } }).publish(message)
 
-${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}); each delivery is shown below.` : `Messages go to IoT Platform at ${gateway.environment.IOT_ENDPOINT}.`}
+${gateway.environment.REDIS_URL ? 'PUB_QPS_LIMIT is shared, through Redis (REDIS_URL), with every instance started with the same REDIS_URL.\n' : ''}${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}); each delivery is shown below.` : `Messages go to IoT Platform at ${gateway.environment.IOT_ENDPOINT}.`}
 `)
 
 gateway.emulator?.on('message', (message) => console.error(formatDelivery(message)))
