@@ -38,12 +38,15 @@ export interface InvocationIdempotency {
  * The invocation's idempotency over a store.
  * @example createInvocationIdempotency({ store, recordTtlMs, invocationEnd, logger, requestId })
  */
-export function createInvocationIdempotency(options: PublishOnceOptions): InvocationIdempotency {
+export function createInvocationIdempotency(
+  options: PublishOnceOptions & { scopeByApiKey: boolean },
+): InvocationIdempotency {
   return {
     publisherFor(publisher, requests) {
       const identities = new Map<PubParameters, MessageIdentity>()
       for (const { origin, body, request } of requests) {
-        messageIdentities(keySources(origin), body, request).forEach((identity, index) => {
+        const sources = keySources(origin, options.scopeByApiKey)
+        messageIdentities(sources, body, request).forEach((identity, index) => {
           const parameters = request.parameters[index]
           if (identity !== undefined && parameters !== undefined) identities.set(parameters, identity)
         })
@@ -53,9 +56,9 @@ export function createInvocationIdempotency(options: PublishOnceOptions): Invoca
   }
 }
 
-function keySources(origin: KeyedRequest['origin']): KeySources {
+function keySources(origin: KeyedRequest['origin'], scopeByApiKey: boolean): KeySources {
   if ('kind' in origin)
-    return origin.kind === 'http' ? httpKeySources(origin.event) : { scope: ACCOUNT_SCOPE }
+    return origin.kind === 'http' ? httpKeySources(origin.event, scopeByApiKey) : { scope: ACCOUNT_SCOPE }
   return { scope: ACCOUNT_SCOPE, event: { source: origin.source, id: origin.id } }
 }
 

@@ -43,9 +43,12 @@ export const ACCOUNT_SCOPE = 'account'
 /**
  * The key sources of an HTTP request: its `Idempotency-Key` header, scoped to the API key presented,
  * so that one caller can neither replay nor block another's keys.
+ * @param byApiKey - whether the gateway checked a Bearer API key (`GATEWAY_AUTH=api-key`); otherwise
+ * the header holds what FC checked (a signature, a JWT that is renewed), which names no stable caller
  */
-export function httpKeySources(event: FcHttpEvent): KeySources {
-  const apiKey = /^Bearer\s+(\S+)\s*$/i.exec(headerValue(event, 'authorization') ?? '')?.[1]
+export function httpKeySources(event: FcHttpEvent, byApiKey: boolean): KeySources {
+  const bearer = byApiKey ? headerValue(event, 'authorization') : undefined
+  const apiKey = /^Bearer\s+(\S+)\s*$/i.exec(bearer ?? '')?.[1]
   return {
     scope: apiKey === undefined ? 'http' : `api-key:${apiKey}`,
     header: headerValue(event, 'idempotency-key'),

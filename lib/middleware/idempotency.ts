@@ -47,6 +47,7 @@ export function idempotency(
       logger,
       requestId: context.requestId,
       now,
+      scopeByApiKey: context.config.gatewayAuth === 'api-key',
     })
   }
 

@@ -31,6 +31,7 @@ function invocation(store = new MemoryIdempotencyStore()) {
     invocationEnd: Date.now() + 3_000,
     logger: createLogger(() => {}),
     requestId: 'fc-request',
+    scopeByApiKey: true,
   })
 }
 

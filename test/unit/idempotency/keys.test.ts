@@ -178,11 +178,20 @@ describe('httpKeySources', () => {
     })
 
     // Act / Assess
-    expect(httpKeySources(event)).toEqual({ scope: 'api-key:key-1', header: 'k' })
-    expect(httpKeySources(anHttpEvent(aMessage(), { headers: {} }))).toEqual({
+    expect(httpKeySources(event, true)).toEqual({ scope: 'api-key:key-1', header: 'k' })
+    expect(httpKeySources(anHttpEvent(aMessage(), { headers: {} }), true)).toEqual({
       scope: 'http',
       header: undefined,
     })
+  })
+
+  it('ignores the Authorization header when FC authenticated the caller (a JWT is renewed between retries)', () => {
+    // Prepare
+    const withJwt = (jwt: string) =>
+      anHttpEvent(aMessage(), { headers: { authorization: `Bearer ${jwt}`, 'idempotency-key': 'k' } })
+
+    // Act / Assess
+    expect(httpKeySources(withJwt('eyJ.first'), false)).toEqual(httpKeySources(withJwt('eyJ.renewed'), false))
   })
 })
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigurationError,
@@ -254,6 +255,67 @@ describe('publishOnce', () => {
 
     // Act / Assess
     expect((await publishOnce(identity, iot.publish, invocation())).idempotency).toBe('stored')
+  })
+})
+
+describe('publishOnce against a model, for any sequence of keys, messages and IoT outcomes', () => {
+  type Outcome = 'published' | 'refused' | 'timeout'
+  type Known =
+    | { state: 'published'; message: string; messageId: string }
+    | { state: 'uncertain'; message: string }
+
+  it('publishes each key at most once, and answers every later use as the first use decided', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            message: fc.constantFrom('m1', 'm2'),
+            outcome: fc.constantFrom<Outcome>('published', 'refused', 'timeout'),
+          }),
+          { maxLength: 40 },
+        ),
+        async (steps) => {
+          const { invocation } = world()
+          const model = new Map<string, Known>()
+          let calls = 0
+          for (const { key, message, outcome } of steps) {
+            const identity = { storageKey: key, fingerprint: message, label: 'The idempotencyKey' }
+            const publish = async (): Promise<PublishResult> => {
+              calls++
+              if (outcome === 'refused')
+                throw new MessageRejectedError('iot.device.NotExistedDevice', 'gone', 404)
+              if (outcome === 'timeout') throw new UpstreamTimeoutError('RequestTimeout')
+              return { messageId: `id${calls}`, requestId: 'r' }
+            }
+            const before = calls
+            const answer = await publishOnce(identity, publish, invocation()).then(
+              (result) => result,
+              (error: unknown) => error,
+            )
+            const known = model.get(key)
+            if (known !== undefined) {
+              // Decided before: nothing is sent, whatever IoT would do now
+              expect(calls).toBe(before)
+              if (known.message !== message) expect(answer).toBeInstanceOf(IdempotencyKeyReusedError)
+              else if (known.state === 'uncertain') expect(answer).toBeInstanceOf(PublishUncertainError)
+              else
+                expect(answer).toEqual({
+                  messageId: known.messageId,
+                  requestId: 'r',
+                  idempotency: 'replayed',
+                })
+              continue
+            }
+            expect(calls).toBe(before + 1)
+            if (outcome === 'published')
+              model.set(key, { state: 'published', message, messageId: `id${calls}` })
+            if (outcome === 'timeout') model.set(key, { state: 'uncertain', message })
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
   })
 })
 
