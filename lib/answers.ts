@@ -20,7 +20,9 @@ export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unkn
     case 'batch':
       return answerBatch(trigger, outcome.outcomes)
     case 'events': {
-      const failed = outcome.events.filter((event) => event.retryable.length > 0).map((event) => event.id)
+      const failed = outcome.events
+        .filter((event) => event.retryable.length > 0)
+        .map((event) => event.id ?? `at index ${event.index}`)
       if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${failed.join(', ')}`)
       const alreadyPublished = replayedEvents(outcome.events)
       return {
@@ -29,7 +31,7 @@ export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unkn
           countReplayed(alreadyPublished),
         dropped: outcome.events
           .filter((event) => event.dropped.length > 0)
-          .map(({ id, dropped }) => ({ id, errors: dropped })),
+          .map(({ index, id, dropped }) => ({ index, id, errors: dropped })),
         // Messages a redelivery found published before: answered from their records, not sent again.
         ...(alreadyPublished.length > 0 ? { alreadyPublished } : {}),
       }
@@ -50,10 +52,11 @@ export function answerError(
   return error.retryable ? { fail: error } : { response: { error: error.toBody() } }
 }
 
-function replayedEvents(events: EventOutcome[]): { id: string; messageIds: string[] }[] {
-  return events.flatMap(({ id, results }) => {
+// Named as dropped events are: by their place in the batch, and their id.
+function replayedEvents(events: EventOutcome[]): { index: number; id?: string; messageIds: string[] }[] {
+  return events.flatMap(({ index, id, results }) => {
     const messageIds = results.filter(wasReplayed).map((result) => result.messageId)
-    return messageIds.length > 0 ? [{ id, messageIds }] : []
+    return messageIds.length > 0 ? [{ index, id, messageIds }] : []
   })
 }
 

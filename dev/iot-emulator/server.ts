@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { type Fault, FaultSchedule, type FaultSpan, THROTTLE_ANSWERS } from './faults.js'
 import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
-import { signRpc } from './signature.js'
+import { signRpc, stringToSign } from './signature.js'
 
 /** An AccessKey pair the emulator accepts; a security token makes it STS credentials. */
 export interface EmulatorCredentials {
@@ -214,7 +214,12 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     const credentials = this.#credentials.get(parameters.AccessKeyId ?? '')
     if (!credentials) return refuse(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
     if (signRpc(method, parameters, credentials.accessKeySecret) !== parameters.Signature) {
-      return refuse(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.')
+      // POP quotes the query it signed, percent-encoded twice, SecurityToken included.
+      return refuse(
+        400,
+        'SignatureDoesNotMatch',
+        `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, parameters)}`,
+      )
     }
     if (credentials.securityToken !== undefined) {
       if (parameters.SecurityToken !== credentials.securityToken) {

@@ -148,8 +148,8 @@ describe('idempotency keys without REDIS_URL (this instance’s memory)', () => 
       published: 1,
       dropped: [],
       alreadyPublished: [
-        { id: 'e1', messageIds: [expect.any(String)] },
-        { id: 'e2', messageIds: [expect.any(String), expect.any(String)] },
+        { index: 0, id: 'e1', messageIds: [expect.any(String)] },
+        { index: 1, id: 'e2', messageIds: [expect.any(String), expect.any(String)] },
       ],
     })
     const line = capturedLogs().findLast((entry) => entry.msg === 'invocation')
