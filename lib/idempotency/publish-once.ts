@@ -102,14 +102,14 @@ export function wasReplayed(result: PublishResult): boolean {
 }
 
 /**
- * Whether a failed publish may still have reached IoT: it did not answer in time, or something
- * unexpected happened. Any other failure is IoT's or the gateway's refusal, and nothing was sent.
+ * Whether a failed publish may still have reached IoT: a call that reached it got no answer (the retry
+ * layer marks the error `mayHavePublished` and answers 504), or something unexpected happened. Any
+ * other failure is IoT's or the gateway's refusal, or a call that never reached IoT: nothing was sent.
  */
 export function mayHaveBeenPublished(error: unknown): boolean {
+  if (!(error instanceof GatewayError)) return true
   return (
-    !(error instanceof GatewayError) ||
-    error instanceof UpstreamTimeoutError ||
-    error instanceof InternalError
+    error.mayHavePublished === true || error instanceof UpstreamTimeoutError || error instanceof InternalError
   )
 }
 

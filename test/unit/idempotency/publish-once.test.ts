@@ -331,6 +331,13 @@ describe('mayHaveBeenPublished', () => {
     [new MessageRejectedError('iot.messagebroker.InvalidFormattedTopicName', 'bad', 422), false],
     [new UpstreamRejectedError('SignatureDoesNotMatch'), false],
     [new ConfigurationError('no credentials'), false],
+    [Object.assign(new UpstreamUnavailableError('ECONNRESET'), { mayHavePublished: true }), true],
+    [
+      Object.assign(new MessageRejectedError('iot.device.NotExistedDevice', 'gone', 404), {
+        mayHavePublished: true,
+      }),
+      true,
+    ],
   ])('%s → %s', (error, expected) => {
     expect(mayHaveBeenPublished(error)).toBe(expected)
   })
