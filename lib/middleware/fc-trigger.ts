@@ -6,6 +6,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import { answerError, answerOutcome } from '../answers.js'
 import { type GatewayError, InvocationFailedError, toGatewayError } from '../errors.js'
 import type { FcContext } from '../fc/types.js'
+import { wasReplayed } from '../idempotency/publish-once.js'
 import { describeError, type Logger } from '../log.js'
 import type { RelayOutcome } from '../relay.js'
 import { type Inbound, recognizeInbound, type TriggerKind } from '../triggers/inbound.js'
@@ -100,6 +101,8 @@ function describeRelayed(
             (sum, event) => sum + event.results.length + event.dropped.length + event.retryable.length,
             0,
           )
+  // Replayed messages were answered from idempotency records: they were not published now.
+  const replayed = results.filter(wasReplayed).length
   return {
     requestId: request.context.requestId,
     trigger: request.event.kind,
@@ -107,7 +110,8 @@ function describeRelayed(
     outcome: 'relayed',
     status,
     messages,
-    published: results.length,
+    published: results.length - replayed,
+    replayed,
     messageIds: results.map((result) => result.messageId),
     iotRequestIds: results.map((result) => result.requestId),
   }
