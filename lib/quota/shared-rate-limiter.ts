@@ -65,7 +65,9 @@ export class SharedRateLimiter implements PubRateLimiter {
   acquire(deadline: number): boolean | Promise<boolean> {
     if (!this.#options.connection.available) return this.#fallback(deadline)
     if (this.#fleetHasRoom()) {
-      // The slot is still taken from the schedule, but the call does not wait for the answer.
+      // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
+      // lets one call through this way: a batch's concurrent calls wait for their own.
+      this.#lastReply = undefined
       void this.#run('take', deadline)
       return true
     }

@@ -229,6 +229,26 @@ describe('SharedRateLimiter', () => {
     expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
   })
 
+  it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
+    // Prepare
+    const { connection } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+      [1, 3, 0, 1_000_000, 3_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    const first = limiter.acquire(Date.now() + 1_000)
+    const second = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(first).toBe(true)
+    expect(second).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+  })
+
   it.each([
     ['a backlog', [1, 1, 0, 1_000_000, -3_000] as Answer, 0],
     ['less than a slot unused', [1, 1, 0, 1_000_000, 500] as Answer, 0],
