@@ -8,6 +8,7 @@ import {
   IdempotencyKeyInProgressError,
   IdempotencyKeyReusedError,
   InternalError,
+  MessageRejectedError,
   PublishUncertainError,
   UpstreamTimeoutError,
 } from '../errors.js'
@@ -108,6 +109,8 @@ export function wasReplayed(result: PublishResult): boolean {
  */
 export function mayHaveBeenPublished(error: unknown): boolean {
   if (!(error instanceof GatewayError)) return true
+  // IoT refused the message itself (no such device, a bad topic): no earlier call of it published it.
+  if (error instanceof MessageRejectedError) return false
   return (
     error.mayHavePublished === true || error instanceof UpstreamTimeoutError || error instanceof InternalError
   )

@@ -336,7 +336,7 @@ describe('mayHaveBeenPublished', () => {
       Object.assign(new MessageRejectedError('iot.device.NotExistedDevice', 'gone', 404), {
         mayHavePublished: true,
       }),
-      true,
+      false,
     ],
   ])('%s → %s', (error, expected) => {
     expect(mayHaveBeenPublished(error)).toBe(expected)
