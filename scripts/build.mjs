@@ -155,9 +155,8 @@ await build({
 })
 console.log('built dist/cli/iot-pub.mjs and dist/client/gateway-client.mjs')
 
-// httpx (and ioredis) write what they send to stderr when DEBUG names them, for httpx the signed request
-// (Signature, SecurityToken), which FC logs: in the bundle `debug` is a stand-in that no DEBUG setting
-// can switch on.
+// Packages write what they send to stderr when DEBUG names them (httpx the signed request, ioredis its
+// commands), which FC logs: in the bundle `debug` is a stand-in that no DEBUG setting can switch on.
 function silentDebug() {
   return {
     name: 'silent-debug',

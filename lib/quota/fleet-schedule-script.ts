@@ -19,7 +19,8 @@
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`), PUB_QPS_LIMIT, longest
  * acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
- * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second }.
+ * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
+ * unused tickets before the operation in thousandths (negative: the backlog ahead) }.
  */
 import type { RedisScript } from '../redis/connection.js'
 
@@ -69,6 +70,9 @@ local lastPause = tonumber(h[9]) or 0
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
 at = now
+-- Unused tickets before this operation (negative: the backlog), reported so that callers can tell a
+-- fleet far under its rate from a busy one.
+local slack = served - nextTicket
 if served > nextTicket then served = nextTicket end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
@@ -124,7 +128,7 @@ end
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
-return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000) }
+return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000) }
 `
 
 /** The script, run by `RedisConnection.runScript` on the one schedule key. */
@@ -142,10 +146,18 @@ export interface ScheduleReply {
   waitMs: number
   /** The fleet's current rate in calls per second. */
   rate: number
+  /** Tickets the schedule left unused before this operation; negative, the backlog ahead of it. */
+  slack: number
 }
 
 /** Reads the script's reply. */
 export function readScheduleReply(reply: unknown): ScheduleReply {
-  const [granted, ticket, waitUs, milliRate] = reply as [number, number, number, number]
-  return { granted: granted === 1, ticket, waitMs: waitUs / 1_000, rate: milliRate / 1_000 }
+  const [granted, ticket, waitUs, milliRate, milliSlack] = reply as number[]
+  return {
+    granted: granted === 1,
+    ticket: ticket ?? 0,
+    waitMs: (waitUs ?? 0) / 1_000,
+    rate: (milliRate ?? 0) / 1_000,
+    slack: (milliSlack ?? 0) / 1_000,
+  }
 }

@@ -23,6 +23,8 @@ export interface SharedRateLimiterOptions {
   pauseMs?: number
   /** Waits up to this long are taken as granted; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
   recheckAfterMs?: number
+  /** How recent an answer showing room must be for a call to go without waiting for its own. @default 50 */
+  roomFreshMs?: number
   /** The schedule's key. @default FLEET_SCHEDULE_KEY */
   key?: string
   /** Clock in epoch milliseconds, only to turn deadlines into waits. @default Date.now */
@@ -36,11 +38,14 @@ export class SharedRateLimiter implements PubRateLimiter {
   #retryAfterMs: number | undefined
   // Successes not yet reported: they ride along with the next operation.
   #unreported = 0
+  #lastReply: ScheduleReply | undefined
+  #lastReplyAt = Number.NEGATIVE_INFINITY
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
       pauseMs: 100,
       recheckAfterMs: 20,
+      roomFreshMs: 50,
       key: FLEET_SCHEDULE_KEY,
       now: Date.now,
       ...options,
@@ -57,9 +62,19 @@ export class SharedRateLimiter implements PubRateLimiter {
     return this.#retryAfterMs
   }
 
-  async acquire(deadline: number): Promise<boolean> {
-    const { connection } = this.#options
-    if (!connection.available) return this.#fallback(deadline)
+  acquire(deadline: number): boolean | Promise<boolean> {
+    if (!this.#options.connection.available) return this.#fallback(deadline)
+    if (this.#fleetHasRoom()) {
+      // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
+      // lets one call through this way: a batch's concurrent calls wait for their own.
+      this.#lastReply = undefined
+      void this.#run('take', deadline)
+      return true
+    }
+    return this.#take(deadline)
+  }
+
+  async #take(deadline: number): Promise<boolean> {
     let reply = await this.#run('take', deadline)
     if (reply === undefined) return this.#fallback(deadline)
     for (;;) {
@@ -88,6 +103,19 @@ export class SharedRateLimiter implements PubRateLimiter {
     this.#unreported++
   }
 
+  // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,
+  // came at once with a whole slot left unused before it. At the turn into congestion each instance may
+  // call once before its slot, by less than the wait it then learns.
+  #fleetHasRoom(): boolean {
+    const last = this.#lastReply
+    return (
+      last?.granted === true &&
+      last.waitMs === 0 &&
+      last.slack >= 1 &&
+      this.#options.now() - this.#lastReplyAt <= this.#options.roomFreshMs
+    )
+  }
+
   #fallback(deadline: number): boolean | Promise<boolean> {
     const granted = this.#options.fallback.acquire(deadline)
     const remember = (ok: boolean) => {
@@ -109,6 +137,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (raw === undefined) return undefined
     const reply: ScheduleReply = readScheduleReply(raw)
     this.#rate = reply.rate
+    this.#lastReply = operation === 'throttle' ? undefined : reply
+    this.#lastReplyAt = this.#options.now()
     return reply
   }
 }

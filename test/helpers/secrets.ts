@@ -50,8 +50,8 @@ export const TEST_SECRETS = [
   ...ROTATED_STS.flatMap((credentials) => [credentials.accessKeySecret, credentials.securityToken]),
   WRONG_SECRET,
   DEV_CREDENTIALS.accessKeySecret,
-  TEST_REDIS_PASSWORD,
-  encodeURIComponent(TEST_REDIS_PASSWORD),
   ...spellingsOf(STS_SHAPED.accessKeySecret),
   ...spellingsOf(STS_SHAPED.securityToken),
+  TEST_REDIS_PASSWORD,
+  encodeURIComponent(TEST_REDIS_PASSWORD),
 ]

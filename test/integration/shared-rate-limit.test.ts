@@ -4,7 +4,6 @@ import type { FcHttpResponse } from '../../lib/fc/types.js'
 import { aCloudEvent, aTimerEvent } from '../helpers/events.js'
 import { aMessage, anFcContext, anHttpEvent, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
-import { capturedLogs } from '../helpers/logs.js'
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js'
 import { TEST_REDIS_PASSWORD } from '../helpers/secrets.js'
 
@@ -26,10 +25,14 @@ afterEach(async () => {
   await emulator.stop()
 })
 
-/** `count` fresh bundle instances (each its own limiter and connection) sharing the test Redis. */
+/**
+ * `count` fresh bundle instances (each its own limiter and connection) sharing the test Redis. Their
+ * Redis timeout is generous: these tests are about sharing, and a loaded test machine can stall a reply
+ * past the 50 ms default, which would (rightly) send an instance to its own limiter.
+ */
 function instances(count: number, env: Record<string, string>): BuiltHandler[] {
   return Array.from({ length: count }, () =>
-    loadBuiltGateway(emulatorEnv(emulator, { REDIS_URL: redis.url, ...env })),
+    loadBuiltGateway(emulatorEnv(emulator, { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000', ...env })),
   )
 }
 
@@ -103,35 +106,6 @@ describe('the fleet’s shared rate limit on a real redis-server', () => {
       expect(fromEvents).rejects.toThrow(/RetryableFailures: CloudEvents e1/),
     ])
     expect(emulator.calls).toBe(1)
-  })
-
-  it('keeps every message when Redis is killed mid-run, falling back at once with one log line per instance', async () => {
-    // Prepare: a server of its own, which the earlier tests' instances are not connected to
-    const own = await startRedisServer({ password: TEST_REDIS_PASSWORD })
-    const fleet = Array.from({ length: 3 }, () =>
-      loadBuiltGateway(emulatorEnv(emulator, { REDIS_URL: own.url, PUB_QPS_LIMIT: '200' })),
-    )
-    const round = () => Promise.all(fleet.flatMap((handler) => [publish(handler), publish(handler)]))
-    await round()
-
-    // Act: Redis dies; the fleet keeps publishing, then Redis comes back empty
-    await own.kill()
-    const during = await Promise.all([round(), round()])
-    await own.restart()
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    const after = await round()
-
-    // Assess: nothing lost or held, one outage line per instance, each found Redis again
-    const answers = [...during.flat(), ...after]
-    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200))
-    expect(Math.max(...during.flat().map((answer) => answer.ms))).toBeLessThan(2_000)
-    expect(emulator.delivered).toHaveLength(6 * 4)
-    const lines = capturedLogs().map((line) => line.msg)
-    expect(
-      lines.filter((msg) => msg === 'redis unavailable: per-instance fallback until it answers'),
-    ).toHaveLength(3)
-    expect(lines.filter((msg) => msg === 'redis available again')).toHaveLength(3)
-    await own.stop()
   })
 
   it('starts a fresh instance on the shared schedule: it queues behind the fleet instead of bursting', async () => {

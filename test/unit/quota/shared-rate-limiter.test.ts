@@ -5,7 +5,7 @@ import type { RedisConnection, RedisScript } from '../../../lib/redis/connection
 
 type Operation = 'take' | 'check' | 'throttle'
 /** What the fake schedule answers: [granted, ticket, wait µs, milli-rate], or undefined for "Redis unavailable". */
-type Answer = [number, number, number, number] | undefined
+type Answer = [number, number, number, number] | [number, number, number, number, number] | undefined
 
 /** A connection whose script answers come from a list, recording what each call sent. */
 function fakeConnection(answers: Answer[], available = true) {
@@ -34,7 +34,7 @@ describe('SharedRateLimiter', () => {
   async function settle(limiter: SharedRateLimiter, deadline: number) {
     const started = Date.now()
     let settledAt = -1
-    const granted = limiter.acquire(deadline).then((value) => {
+    const granted = Promise.resolve(limiter.acquire(deadline)).then((value) => {
       settledAt = Date.now() - started
       return value
     })
@@ -210,5 +210,62 @@ describe('SharedRateLimiter', () => {
     expect(calls.map((call) => call.operation)).toEqual(['throttle'])
     expect(own.rate).toBe(50)
     expect(limiter.rate).toBe(5)
+  })
+
+  it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
+    // Prepare: the last answer came at once, with unused slots before it
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    const second = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: granted without a promise, the take sent all the same
+    expect(second).toBe(true)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
+  })
+
+  it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
+    // Prepare
+    const { connection } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+      [1, 3, 0, 1_000_000, 3_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    const first = limiter.acquire(Date.now() + 1_000)
+    const second = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(first).toBe(true)
+    expect(second).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+  })
+
+  it.each([
+    ['a backlog', [1, 1, 0, 1_000_000, -3_000] as Answer, 0],
+    ['less than a slot unused', [1, 1, 0, 1_000_000, 500] as Answer, 0],
+    ['a wait', [1, 1, 5_000, 1_000_000, 2_000] as Answer, 0],
+    ['room, but 60 ms ago', [1, 1, 0, 1_000_000, 5_000] as Answer, 60],
+  ])('waits for the answer when the last one showed %s', async (_, last, agoMs) => {
+    // Prepare
+    const { connection } = fakeConnection([last, [1, 2, 0, 1_000_000, 0]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    vi.advanceTimersByTime(agoMs)
+
+    // Act
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(next).toBeInstanceOf(Promise)
+    expect(await next).toBe(true)
   })
 })
