@@ -32,15 +32,18 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
 
   const fcTriggerAfter = (request: TriggerRequest) => {
     const outcome = request.response as RelayOutcome
+    const { requestId } = request.context
     for (const event of outcome.form === 'events' ? outcome.events : []) {
-      for (const error of event.dropped) {
-        logger.warn('dropped', {
-          requestId: request.context.requestId,
-          eventIndex: event.index,
-          eventId: event.id,
-          error,
-        })
-      }
+      const where = { requestId, eventIndex: event.index, eventId: event.id }
+      for (const error of event.dropped) logger.warn('dropped', { ...where, error })
+      // These fail the invocation, whose own line names only the events: each reason is logged here.
+      for (const error of event.retryable) logger.error('failed', { ...where, error })
+    }
+    if (outcome.form === 'batch' && request.event.kind !== 'http') {
+      outcome.outcomes.forEach((settled, messageIndex) => {
+        if (!settled.ok && settled.error.retryable)
+          logger.error('failed', { requestId, messageIndex, error: settled.error.toBody() })
+      })
     }
     // Rendering may throw RetryableFailuresError, which onError turns into a failed invocation.
     const answer = answerOutcome(request.event.kind, outcome)
