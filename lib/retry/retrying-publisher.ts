@@ -52,7 +52,7 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
       for (;;) {
         const slot = limiter.acquire(deadline - MIN_CALL_MS)
         if (slot !== true && !(await slot)) {
-          throw giveUp(new ThrottledError(undefined), attempts, 1_000)
+          throw giveUp(new ThrottledError(undefined), attempts, limiter.retryAfterMs ?? 1_000)
         }
         const timeLeft = deadline - now()
         if (timeLeft < MIN_CALL_MS)
