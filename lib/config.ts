@@ -41,6 +41,8 @@ export interface GatewayConfig {
   allowedTopics?: string[]
   /** `MAX_BODY_BYTES`: largest HTTP body read; larger ones are refused before parsing. @default 33554432 (FC's limit) */
   maxBodyBytes: number
+  /** `IDEMPOTENCY_TTL_S`: how long a published message's idempotency key is remembered. @default 86400 (one day, EventBridge's longest retry policy) */
+  idempotencyTtlSeconds: number
   /**
    * `REDIS_URL`: `redis://` or `rediss://` (TLS) URL of the Redis or Tair instance that the fleet shares,
    * password included. Set, it makes `PUB_QPS_LIMIT` the budget of all instances together. Never logged.
@@ -79,6 +81,7 @@ export function loadConfig(env: Env): GatewayConfig {
     allowedProductKeys: list(env.ALLOWED_PRODUCT_KEYS),
     allowedTopics: topicPatterns(env.ALLOWED_TOPICS),
     maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024),
+    idempotencyTtlSeconds: positiveInteger(env, 'IDEMPOTENCY_TTL_S', 86_400),
     redisUrl: redisUrl(env.REDIS_URL),
     redisTimeoutMs: positiveInteger(env, 'REDIS_TIMEOUT_MS', 50),
     environmentCredentials: environmentCredentials(env),
