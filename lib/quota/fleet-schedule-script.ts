@@ -76,10 +76,10 @@ local lastThrottleAt = tonumber(h[10]) or -1e15
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
 at = now
--- Unused tickets before this operation (negative: the backlog), reported so that callers can tell a
--- fleet far under its rate from a busy one.
+-- Unused tickets since the last one handed out (negative: the backlog), reported so that callers can
+-- tell a fleet far under its rate from a busy one. Only handing out a ticket or a pause drops them (a
+-- quiet fleet banks no burst); a report or a check leaves the count running.
 local slack = served - nextTicket
-if served > nextTicket then served = nextTicket end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
 -- after a cut's cooldown, a few percent a second. Never above the limit.
@@ -101,6 +101,7 @@ end
 
 local granted, ticket, waitMs = 1, 0, 0
 if op == 'throttle' then
+  if served > nextTicket then served = nextTicket end
   if now - cutAt >= ${S.cooldownMs} then
     local seen = 0
     for slot = 0, 9 do
@@ -128,7 +129,8 @@ if op == 'throttle' then
 elseif op == 'report' then
   -- Successes only, counted above.
 elseif op == 'take' then
-  ticket = math.max(nextTicket, math.floor(served))
+  if served > nextTicket then served = nextTicket end
+  ticket = nextTicket
   waitMs = (ticket - served) * 1000 / rate
   if waitMs > maxWait then granted = 0 else nextTicket = ticket + 1 end
 else
