@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Fault, FaultSchedule, type FaultSpan, THROTTLE_ANSWERS } from './faults.js'
+import { type Fault, FaultSchedule, type FaultSpan, type PendingFault, THROTTLE_ANSWERS } from './faults.js'
 import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
 import { signRpc } from './signature.js'
 
@@ -30,6 +30,19 @@ export interface IotEmulatorOptions {
   latencyMs?: number
   /** Pub calls accepted per one-second window, like the account quota; unlimited when absent. */
   quotaQps?: number
+}
+
+/** The emulator's settings and counters, as `describe()` reports them. */
+export interface EmulatorState {
+  /** Declared products and their devices, or `any` while none is declared. */
+  products: Record<string, string[]> | 'any'
+  /** Pub calls accepted per second, or null for no quota. */
+  quotaQps: number | null
+  /** Injected faults still to come. */
+  faults: PendingFault[]
+  calls: number
+  delivered: number
+  throttled: number
 }
 
 /** The credentials `npm start` and the tests use with the emulator; they unlock nothing real. */
@@ -117,6 +130,28 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   /** Forgets injected faults. */
   clearFaults(): void {
     this.#faults.clear()
+  }
+
+  /** Forgets every declared product: every product and device exists again. */
+  clearProducts(): void {
+    this.#products.clear()
+  }
+
+  /** What the emulator is set to do, and what it did, for a person steering it. */
+  describe(): EmulatorState {
+    return {
+      products:
+        this.#products.size === 0
+          ? 'any'
+          : Object.fromEntries(
+              [...this.#products].map(([productKey, devices]) => [productKey, [...devices]]),
+            ),
+      quotaQps: this.#quotaQps ?? null,
+      faults: this.#faults.pending(),
+      calls: this.calls,
+      delivered: this.delivered.length,
+      throttled: this.throttled,
+    }
   }
 
   /** Changes the quota; undefined lifts it. */

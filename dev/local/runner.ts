@@ -9,19 +9,23 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { buildOpenApiDocument } from '../../client/openapi.js'
+import { credentialsFor, loadConfig } from '../../lib/config.js'
+import { ConfigurationError } from '../../lib/errors.js'
 import type { FcContext } from '../../lib/fc/types.js'
 import { DEV_CREDENTIALS, IotEmulator } from '../iot-emulator/server.js'
 import { layerEnvironment, readDotEnv, readFunctionSettings } from './environment.js'
 import { toFcHttpEvent, writeFcHttpResponse } from './fc-http-event.js'
 import { type FcCallerCredentials, verifyFcSignature } from './fc-signature.js'
+import { answerLocalRoute, type LocalHealth } from './local-routes.js'
+import { type LocalSettings, LocalSettingsError, readLocalSettings } from './local-settings.js'
 
 type FcHandler = (event: Buffer, context: FcContext) => Promise<unknown>
 
 /** How the local gateway starts. */
 export interface LocalGatewayOptions {
-  /** Port to listen on; 0 picks a free one. @default 9000 */
+  /** Port to listen on; 0 picks a free one. @default PORT, else 9000 */
   port?: number
-  /** Address to listen on. @default '127.0.0.1' */
+  /** Address to listen on. @default HOST, else '127.0.0.1' */
   host?: string
   /** The built bundle to run. @default 'dist/gateway/index.js' */
   bundle?: string
@@ -40,6 +44,10 @@ export interface LocalGateway {
   environment: Record<string, string>
   /** The function's name in s.yaml, which the invoke API answers to. */
   functionName: string
+  /** The runner's own settings (port, logs, the emulator's start-up state). */
+  settings: LocalSettings
+  /** What `GET /health` answers. */
+  health(): LocalHealth
   stop(): Promise<void>
 }
 
@@ -55,14 +63,17 @@ export const LOCAL_FC_CALLER: FcCallerCredentials = {
 const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/
 
 /**
- * Starts the emulator (when needed) and the HTTP server.
+ * Starts the emulator (when needed) and the HTTP server, after checking every setting: a setting the
+ * function or the runner cannot use stops it here, naming the variable, rather than on the first request.
+ * @throws LocalSettingsError or ConfigurationError naming the variable to fix
  * @example const gateway = await startLocalGateway({ port: 0 }); await fetch(gateway.url, …)
  */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const settings = readFunctionSettings(options.project ?? 's.yaml')
   const dotEnv = readDotEnv(options.dotEnv ?? '.env')
   const shell = process.env as Record<string, string | undefined>
-  const emulator = (dotEnv.IOT_ENDPOINT ?? shell.IOT_ENDPOINT) ? undefined : new IotEmulator()
+  const local = readLocalSettings(layerEnvironment(dotEnv, shell), process.stdout.isTTY === true)
+  const emulator = (dotEnv.IOT_ENDPOINT ?? shell.IOT_ENDPOINT) ? undefined : startupEmulator(local)
   // No FC sits in front locally, so HTTP callers present a key even where s.yaml leaves auth to FC.
   const localDefaults = {
     GATEWAY_AUTH: 'api-key',
@@ -74,9 +85,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     }),
   }
   const environment = layerEnvironment(settings.environment, localDefaults, dotEnv, shell)
+  let handler: FcHandler
+  try {
+    // What the function would refuse on every invocation is refused now, before anything listens.
+    credentialsFor({}, loadConfig(environment))
+    handler = loadHandler(options.bundle ?? 'dist/gateway/index.js')
+  } catch (error) {
+    await emulator?.stop()
+    throw error
+  }
   // The function reads its settings from the process environment, as on FC.
   Object.assign(process.env, environment)
-  const handler = loadHandler(options.bundle ?? 'dist/gateway/index.js')
   const context = (): FcContext => ({
     requestId: randomUUID(),
     function: {
@@ -89,9 +108,28 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     accountId: 'local',
   })
 
+  const port = options.port ?? local.port
+  const health = (): LocalHealth => ({
+    status: 'ok',
+    function: settings.name,
+    port: (server.address() as AddressInfo | null)?.port ?? port,
+    iot: {
+      target: emulator ? 'emulator' : 'endpoint',
+      // The origin alone: an endpoint written with user:password@ keeps them out of the answer.
+      endpoint: new URL(environment.IOT_ENDPOINT ?? '').origin,
+    },
+    auth: {
+      mode: environment.GATEWAY_AUTH ?? 'api-key',
+      ...(environment.GATEWAY_AUTH !== 'none' && {
+        keys: environment.GATEWAY_API_KEYS === LOCAL_API_KEY ? LOCAL_API_KEY : 'GATEWAY_API_KEYS',
+      }),
+    },
+  })
+
   const server = createServer(async (request, response) => {
     const body = await readBody(request)
     const path = new URL(request.url ?? '/', 'http://local').pathname
+    if (await answerLocalRoute(request, response, path, body, health, emulator)) return
     if (request.method === 'GET' && path === '/openapi.json') {
       response
         .writeHead(200, { 'content-type': 'application/json' })
@@ -111,14 +149,21 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       writeFcHttpResponse(response, undefined)
     }
   })
-  await listen(server, options.port ?? 9000, options.host ?? '127.0.0.1')
-  const { address, port } = server.address() as AddressInfo
+  try {
+    await listen(server, port, options.host ?? local.host)
+  } catch (error) {
+    await emulator?.stop()
+    throw error
+  }
+  const address = server.address() as AddressInfo
 
   return {
-    url: `http://${address}:${port}`,
+    url: `http://${address.address}:${address.port}`,
     emulator,
     environment,
     functionName: settings.name,
+    settings: local,
+    health,
     async stop() {
       server.closeAllConnections()
       await new Promise<void>((done) => server.close(() => done()))
@@ -198,13 +243,40 @@ function loadHandler(bundle: string): FcHandler {
   try {
     return (require(path) as { handler: FcHandler }).handler
   } catch (error) {
-    throw new Error(`Cannot load ${path}: run \`npm run build\` first`, { cause: error })
+    throw new LocalSettingsError(`Cannot load ${path}: run \`npm run build\` first`, { cause: error })
   }
+}
+
+// The emulator as the runner's settings start it: its devices, quota and faults.
+function startupEmulator(local: LocalSettings): IotEmulator {
+  const emulator = new IotEmulator({ quotaQps: local.quotaQps })
+  for (const [productKey, devices] of local.devices ?? []) emulator.registerProduct(productKey, devices)
+  for (const { fault, span } of local.faults) emulator.inject(fault, span)
+  return emulator
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((done, fail) => {
-    server.once('error', fail)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        fail(
+          new LocalSettingsError(
+            `Port ${port} on ${host} is already in use (is another npm start running?): stop it, or set PORT to a free port, e.g. PORT=${port + 1} npm start`,
+          ),
+        )
+      } else if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+        fail(
+          new LocalSettingsError(
+            `Cannot listen on ${host}:${port} (${error.code}): set PORT or HOST to another value`,
+          ),
+        )
+      } else fail(error)
+    })
     server.listen(port, host, () => done())
   })
+}
+
+/** Whether an error is a setting or start-up condition to report in one line, without a stack. */
+export function isStartupProblem(error: unknown): error is Error {
+  return error instanceof LocalSettingsError || error instanceof ConfigurationError
 }

@@ -1,9 +1,24 @@
 // `npm start`: runs the gateway locally, against the embedded IoT emulator unless IOT_ENDPOINT is set.
+// A setting it cannot use, or a taken port, stops it with one line naming the variable (exit code 1).
 import { formatDelivery } from './device-view.js'
-import { LOCAL_API_KEY, LOCAL_FC_CALLER, startLocalGateway } from './runner.js'
+import { installLogView } from './log-view.js'
+import {
+  isStartupProblem,
+  LOCAL_API_KEY,
+  LOCAL_FC_CALLER,
+  type LocalGateway,
+  startLocalGateway,
+} from './runner.js'
 
-const port = Number(process.env.PORT ?? 9000)
-const gateway = await startLocalGateway({ port, host: process.env.HOST ?? '127.0.0.1' })
+let gateway: LocalGateway
+try {
+  gateway = await startLocalGateway()
+} catch (error) {
+  if (!isStartupProblem(error)) throw error
+  console.error(`npm start: ${error.message}`)
+  process.exit(1)
+}
+
 const apiKey =
   gateway.environment.GATEWAY_API_KEYS === LOCAL_API_KEY ? LOCAL_API_KEY : '<one of GATEWAY_API_KEYS>'
 const example = JSON.stringify({
@@ -13,7 +28,7 @@ const example = JSON.stringify({
   payload: { hello: 'device' },
 })
 
-console.error(`iot-pub-gateway listening on ${gateway.url} (OpenAPI at ${gateway.url}/openapi.json)
+console.error(`iot-pub-gateway listening on ${gateway.url} (health at ${gateway.url}/health, OpenAPI at ${gateway.url}/openapi.json)
 
 Publish over the HTTP trigger:
   curl -s -X POST ${gateway.url}/ -H 'content-type: application/json' -H 'authorization: Bearer ${apiKey}' -d '${example}'
@@ -25,11 +40,13 @@ Or through FC's invoke API with the typed client (@alicloud/fc2 underneath):
   createGatewayClient({ accountId: '1', region: 'cn-shanghai', functionName: '${gateway.functionName}', endpoint: '${gateway.url}',
     credentials: { accessKeyId: '${LOCAL_FC_CALLER.accessKeyId}', accessKeySecret: '${LOCAL_FC_CALLER.accessKeySecret}' } }).publish(message)
 
-${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}); each delivery is shown below.` : `Messages go to IoT Platform at ${gateway.environment.IOT_ENDPOINT}.`}
+${gateway.emulator ? `Messages go to the embedded IoT emulator (${gateway.emulator.url}), steered at ${gateway.url}/_emulator; each delivery is shown below.` : `Messages go to IoT Platform at ${gateway.health().iot.endpoint}.`}
 `)
 
+installLogView(gateway.settings)
 gateway.emulator?.on('message', (message) => console.error(formatDelivery(message)))
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void gateway.stop().then(() => process.exit(0)))
+// Whoever started the runner stops it, the emulator and every connection with it, by its PID.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => void gateway.stop().finally(() => process.exit(0)))
 }
