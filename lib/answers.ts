@@ -19,13 +19,15 @@ export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unkn
     case 'batch':
       return answerBatch(trigger, outcome.outcomes)
     case 'events': {
-      const failed = outcome.events.filter((event) => event.retryable.length > 0).map((event) => event.id)
+      const failed = outcome.events
+        .filter((event) => event.retryable.length > 0)
+        .map((event) => event.id ?? `at index ${event.index}`)
       if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${failed.join(', ')}`)
       return {
         published: outcome.events.reduce((sum, event) => sum + event.results.length, 0),
         dropped: outcome.events
           .filter((event) => event.dropped.length > 0)
-          .map(({ id, dropped }) => ({ id, errors: dropped })),
+          .map(({ index, id, dropped }) => ({ index, id, errors: dropped })),
       }
     }
   }

@@ -13,8 +13,13 @@ export interface GatewayConfig {
   iotInstanceId?: string
   /** `MAX_PAYLOAD_BYTES`: largest decoded payload accepted. @default 262144 */
   maxPayloadBytes: number
-  /** `PUB_TIMEOUT_MS`: connect and read timeout of one Pub call. @default 5000 */
+  /** `PUB_TIMEOUT_MS`: time limit of one whole Pub call (DNS lookup, connect, TLS, write and read). @default 5000 */
   pubTimeoutMs: number
+  /**
+   * `PUB_MAYBE_SENT_RETRIES`: how many times a message is sent again after calls that may have published
+   * it (a read timeout, a reset after the request was written); `0` never repeats them. @default 1
+   */
+  pubMaybeSentRetries: number
   /** `PUB_QPS_LIMIT`: most Pub calls per second this instance makes (the account's quota is 1600). @default 1600 */
   pubQpsLimit: number
   /** `MAX_BATCH_SIZE`: most messages in one batch. @default 100 */
@@ -53,6 +58,7 @@ export function loadConfig(env: Env): GatewayConfig {
     iotInstanceId: nonEmpty(env.IOT_INSTANCE_ID),
     maxPayloadBytes: positiveInteger(env, 'MAX_PAYLOAD_BYTES', 262_144),
     pubTimeoutMs: positiveInteger(env, 'PUB_TIMEOUT_MS', 5_000),
+    pubMaybeSentRetries: wholeNumber(env, 'PUB_MAYBE_SENT_RETRIES', 1),
     pubQpsLimit: positiveInteger(env, 'PUB_QPS_LIMIT', 1_600),
     deadlineMarginMs: positiveInteger(env, 'DEADLINE_MARGIN_MS', 500),
     maxBatchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 100),
@@ -154,6 +160,16 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   const value = Number(raw)
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new ConfigurationError(`${name} must be a positive whole number, not "${raw}"`)
+  }
+  return value
+}
+
+function wholeNumber(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigurationError(`${name} must be a whole number, 0 or more, not "${raw}"`)
   }
   return value
 }

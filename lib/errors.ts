@@ -30,6 +30,11 @@ export abstract class GatewayError extends Error {
   attempts?: number
   /** When a later attempt makes sense, from IoT's Retry-After or the gateway's own backoff. */
   retryAfterMs?: number
+  /**
+   * Set when the call may have published the message all the same: it reached IoT (or may have) and
+   * no answer said otherwise (a read timeout, a reset after the request was written, IoT's broker timeout).
+   */
+  mayHavePublished?: boolean
 
   constructor(
     code: string,
@@ -44,8 +49,9 @@ export abstract class GatewayError extends Error {
 
   /** HTTP headers the answer needs besides its JSON body. */
   get headers(): Record<string, string> {
-    if (this.retryAfterMs === undefined || !this.retryable) return {}
-    return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) }
+    const ms = this.retryAfterMs
+    if (ms === undefined || !Number.isFinite(ms) || !this.retryable) return {}
+    return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) }
   }
 
   /** The `error` object of the answer: nothing here comes from a vendor but IoT's code. */
@@ -180,13 +186,17 @@ export class UpstreamUnavailableError extends GatewayError {
   }
 }
 
-/** IoT Platform did not answer in time. The message may or may not have been published. */
+/** IoT Platform did not confirm the publish in time. The message may or may not have been published. */
 export class UpstreamTimeoutError extends GatewayError {
   override name = 'UpstreamTimeoutError'
   readonly status = 504
 
   constructor(iotCode: string, cause?: unknown) {
-    super('UpstreamTimeout', `IoT Platform did not answer in time (${iotCode})`, { cause, iotCode })
+    super(
+      'UpstreamTimeout',
+      `IoT Platform did not confirm the publish (${iotCode}); the message may have been published`,
+      { cause, iotCode },
+    )
   }
 }
 

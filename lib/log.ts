@@ -17,15 +17,19 @@ export interface Logger {
 
 const REDACTED = '[redacted]'
 const SECRET_KEY = /secret|token|signature|password|authorization|api[-_]?key|credential/i
-// Signed query fragments, bearer and FC authorizations, and the request URL pop-core appends to its
-// messages (with GET it would carry the signed query), in one pass.
+// Signed query fragments (with `=` plain or percent-encoded once or twice, as POP quotes them), bearer
+// and FC authorizations, POP's "server string to sign is: …" (the whole signed query), and the request
+// URL pop-core appends to its messages (with GET it would carry the signed query), in one pass.
 const SECRET_TEXT =
-  /\b(Signature=|SecurityToken=|AccessKeySecret=|AccessKeyId=)[^&\s"']+|\b(Bearer|FC)\s+[^\s"',]+|\b(URL:)\s*\S+/g
+  /\b(Signature|SecurityToken|AccessKeySecret|AccessKeyId)(=|%3D|%253D)(?:(?!&|%26|%2526)[^\s"'])+|\b(Bearer|FC)\s+[^\s"',]+|\b(URL:|string to sign is:?)\s*\S+/gi
 // No secret or signed fragment fits in fewer characters than this.
 const SHORTEST_SECRET = 6
 // In serialised JSON, what any SECRET_KEY match or SECRET_TEXT match leaves (the latter's literal start,
 // its whitespace possibly escaped), in one case-insensitive scan.
-const MASKING_HINT = new RegExp(`${SECRET_KEY.source}|AccessKeyId=|URL:|(?:Bearer|FC)[\\s\\\\]`, 'i')
+const MASKING_HINT = new RegExp(
+  `${SECRET_KEY.source}|AccessKeyId(?:=|%)|URL:|string to sign|(?:Bearer|FC)[\\s\\\\]`,
+  'i',
+)
 // Characters JSON.stringify copies unchanged: a secret made of them appears verbatim in a line holding it.
 const VERBATIM = /^[ !#-[\]-~]*$/
 
@@ -61,8 +65,10 @@ export class Redaction {
   addSecret(value: string | undefined): void {
     // Short values would scrub ordinary words; real keys and tokens are long.
     if (!value || value.length < 8 || this.#secrets.has(value)) return
-    this.#secrets.add(value)
-    this.#allVerbatim &&= VERBATIM.test(value)
+    for (const spelling of spellings(value)) {
+      this.#secrets.add(spelling)
+      this.#allVerbatim &&= VERBATIM.test(spelling)
+    }
   }
 
   /**
@@ -84,9 +90,8 @@ export class Redaction {
     if (text.length < SHORTEST_SECRET) return text
     let clean = text
     for (const secret of this.#secrets) if (clean.includes(secret)) clean = clean.replaceAll(secret, REDACTED)
-    return clean.replace(
-      SECRET_TEXT,
-      (_, query = '', scheme = '', url = '') => `${query || scheme || url} ${REDACTED}`,
+    return clean.replace(SECRET_TEXT, (_, name = '', equals = '', scheme = '', quoted = '') =>
+      name ? `${name}${equals}${REDACTED}` : `${scheme || quoted} ${REDACTED}`,
     )
   }
 
@@ -96,6 +101,43 @@ export class Redaction {
     for (const secret of this.#secrets) if (line.includes(secret)) return true
     return false
   }
+}
+
+/**
+ * Every way a secret may be written where it travels: as it is, percent-encoded once (a query) and
+ * twice (POP's string to sign), with upper- or lower-case hex, and form-decoded (`+` read as a space).
+ * An STS token is base64, whose `+`, `/` and `=` change with each encoding.
+ */
+function spellings(secret: string): Set<string> {
+  // Text with a lone surrogate cannot be percent-encoded, so it travels only as it is.
+  if (!isWellFormed(secret)) return new Set([secret])
+  const once = percentEncode(secret)
+  const twice = percentEncode(once)
+  return new Set([
+    secret,
+    once,
+    twice,
+    encodeURIComponent(secret),
+    lowerHex(once),
+    lowerHex(twice),
+    secret.replaceAll('+', ' '),
+  ])
+}
+
+// RFC 3986, as the RPC signature encodes: encodeURIComponent leaves !'()* as they are.
+function percentEncode(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+}
+
+function isWellFormed(text: string): boolean {
+  return !/\p{Surrogate}/u.test(text)
+}
+
+function lowerHex(encoded: string): string {
+  return encoded.replace(/%[0-9A-F]{2}/g, (sequence) => sequence.toLowerCase())
 }
 
 /**

@@ -8,7 +8,7 @@ import { type ErrorBody, toGatewayError } from './errors.js'
 import type { PubParameters } from './iot/pub-parameters.js'
 import type { PublishResult } from './iot/publisher.js'
 import { type PublishRequestSettings, readPublishRequest } from './message/publish-request.js'
-import { type CloudEvent, readCloudEventBody } from './triggers/eventbridge.js'
+import { eventId, readCloudEventBody } from './triggers/eventbridge.js'
 import { type Inbound, readInboundBody } from './triggers/inbound.js'
 
 /** What was published, in the form the caller used. */
@@ -17,9 +17,12 @@ export type RelayOutcome =
   | { form: 'batch'; outcomes: Settled[] }
   | { form: 'events'; events: EventOutcome[] }
 
-/** What became of one CloudEvent's messages. */
+/** What became of one element of an EventBridge batch and its messages. */
 export interface EventOutcome {
-  id: string
+  /** Its place in the batch, which names it when it has no id. */
+  index: number
+  /** Its CloudEvent `id`, when it has one. */
+  id?: string
   results: PublishResult[]
   /** Failures no retry can cure (poison): logged and dropped. */
   dropped: ErrorBody[]
@@ -46,10 +49,12 @@ export async function relay(inbound: Inbound, context: GatewayContext): Promise<
   }
 }
 
-// Each event is read on its own: a poison event is dropped, the others are published together.
-async function relayEvents(events: CloudEvent[], context: GatewayContext, settings: PublishRequestSettings) {
-  const outcomes: EventOutcome[] = events.map((event) => ({
-    id: event.id,
+// Each element is read on its own: one that is not a CloudEvent, or whose message is poison, is dropped;
+// the others are published together.
+async function relayEvents(events: unknown[], context: GatewayContext, settings: PublishRequestSettings) {
+  const outcomes: EventOutcome[] = events.map((event, index) => ({
+    index,
+    id: eventId(event),
     results: [],
     dropped: [],
     retryable: [],
@@ -57,7 +62,7 @@ async function relayEvents(events: CloudEvent[], context: GatewayContext, settin
   const calls: { event: number; parameters: PubParameters }[] = []
   events.forEach((event, index) => {
     try {
-      for (const parameters of readPublishRequest(readCloudEventBody(event), settings).parameters) {
+      for (const parameters of readPublishRequest(readCloudEventBody(event, index), settings).parameters) {
         calls.push({ event: index, parameters })
       }
     } catch (error) {

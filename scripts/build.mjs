@@ -87,6 +87,27 @@ const result = await build({
       },
     },
     {
+      // pop-core's RPC client sends through httpx, whose timer restarts at connect (a slow DNS answer or a
+      // dropped SYN outlives the deadline) and which reads any answer whole, however long. In the bundle
+      // it gets lib/iot/pub-transport.ts: one limit for the whole call, a capped answer, sockets destroyed.
+      // The client must call only what the stand-in offers (checked here, as for kitx).
+      name: 'pub-transport',
+      setup(plugin) {
+        plugin.onResolve({ filter: /^httpx$/ }, async ({ importer }) => {
+          if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
+          const called = new Set((await readFile(importer, 'utf8')).match(/(?<=\bhttpx\.)\w+/g))
+          const standIn = resolve('lib/iot/pub-transport.ts')
+          const offered = await readFile(standIn, 'utf8')
+          const missing = [...called].filter((name) => !offered.includes(`export function ${name}(`))
+          if (missing.length > 0)
+            throw new Error(
+              `pub-transport: ${importer} calls httpx.${missing.join(', httpx.')}, which ${standIn} lacks`,
+            )
+          return { path: standIn }
+        })
+      },
+    },
+    {
       // httpx writes the signed request (Signature, SecurityToken) to stderr, which FC logs, when DEBUG
       // names it: in the bundle its `debug` is a stand-in that no DEBUG setting can switch on.
       name: 'silent-debug',

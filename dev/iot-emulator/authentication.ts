@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { PubRefusal } from './pub-api.js'
-import { signRpc } from './signature.js'
+import { signRpc, stringToSign } from './signature.js'
 import {
   type Acs3Request,
   headersToSign,
@@ -76,7 +76,12 @@ export class Authenticator {
     const credentials = this.#credentials.get(parameters.AccessKeyId ?? '')
     if (!credentials) return refuse(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
     if (!same(signRpc(method, parameters, credentials.accessKeySecret), parameters.Signature ?? '')) {
-      return refuse(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.')
+      // POP quotes the query it signed, percent-encoded twice, SecurityToken included.
+      return refuse(
+        400,
+        'SignatureDoesNotMatch',
+        `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, parameters)}`,
+      )
     }
     return (
       checkToken(credentials, parameters.SecurityToken) ?? this.#useNonce(parameters.SignatureNonce ?? '')

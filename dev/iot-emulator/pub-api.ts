@@ -41,9 +41,9 @@ export function readPub(
   if (!isTopicOf(productKey, topicFullName)) {
     return business('iot.messagebroker.InvalidFormattedTopicName', 'The topic name format is invalid.')
   }
-  if (content === '') return business('NullMessageContent', 'The message content is empty.')
+  if (content === '') return business('iot.messagebroker.NullMessageContent', 'The message content is empty.')
   if (!BASE64.test(content))
-    return business('MessageContentIsNotBase64Encode', 'The message is not base64 encoded.')
+    return business('iot.messagebroker.MessageContentIsNotBase64Encode', 'The message is not base64 encoded.')
   const qos = parameters.Qos ?? '0'
   if (qos !== '0' && qos !== '1') return invalid('Qos')
   const correlation = parameters.CorrelationData

@@ -3,6 +3,7 @@
  * composed, the payload and correlation data are base64-encoded, user properties are numbered.
  */
 import { PayloadTooLargeError } from '../errors.js'
+import { compactPayload } from '../message/compact-json.js'
 import { customTopic, targetDevice } from '../message/rules.js'
 import type { PublishMessage } from '../message/schema.js'
 
@@ -50,11 +51,11 @@ export function toPubParameters(message: PublishMessage, settings: PubSettings):
   return parameters
 }
 
-/** The bytes a device receives: a string as UTF-8, any other JSON value as compact JSON text. */
+/** The bytes a device receives: a string as UTF-8, any other JSON value as compact JSON text (`compactPayload`). */
 export function payloadBytes(message: PublishMessage): Buffer {
   if (message.payloadBase64 !== undefined) return Buffer.from(message.payloadBase64, 'base64')
   const { payload } = message
-  return Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8')
+  return Buffer.from(typeof payload === 'string' ? payload : compactPayload(message), 'utf8')
 }
 
 function topicFullName(message: PublishMessage): string {

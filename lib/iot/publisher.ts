@@ -1,5 +1,6 @@
 /**
- * Publishes to IoT Platform through `@alicloud/pop-core`. One keep-alive agent serves the whole
+ * Publishes to IoT Platform through `@alicloud/pop-core`, which signs each call; in the bundle it sends
+ * through `pub-transport.ts`, under one time limit per call. One keep-alive agent serves the whole
  * instance; credentials are taken per invocation because the role's STS credentials rotate.
  */
 import { Agent as HttpAgent } from 'node:http'
@@ -23,7 +24,7 @@ export interface PublishResult {
 
 /** Options of one `Pub` call. */
 export interface PublishOptions {
-  /** Connect and read timeout of this call, shorter than the configured one near the deadline. */
+  /** Time limit of this whole call, shorter than the configured one near the deadline. */
   timeoutMs?: number
 }
 

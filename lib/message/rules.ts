@@ -71,8 +71,15 @@ function payloadProblems(message: PublishMessage): ErrorDetail[] {
 function responseTopicProblems(message: PublishMessage): ErrorDetail[] {
   const { responseTopic } = message
   if (responseTopic === undefined || responseTopic.startsWith('/')) return []
-  if (targetDevice(message) === undefined) {
+  const device = targetDevice(message)
+  if (device === undefined) {
     return [{ pointer: '/responseTopic', message: 'must be a full topic starting with "/" for a broadcast' }]
+  }
+  // A short name is composed into the device's full topic, which has IoT's limit too.
+  if (customTopic(message.productKey, device, responseTopic).length > MAX_TOPIC_LENGTH) {
+    return [
+      { pointer: '/responseTopic', message: `makes a full topic longer than ${MAX_TOPIC_LENGTH} characters` },
+    ]
   }
   return []
 }

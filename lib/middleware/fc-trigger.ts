@@ -8,7 +8,7 @@ import { type GatewayError, InvocationFailedError, toGatewayError } from '../err
 import type { FcContext } from '../fc/types.js'
 import { describeError, type Logger } from '../log.js'
 import type { RelayOutcome } from '../relay.js'
-import { type Inbound, recognizeInbound } from '../triggers/inbound.js'
+import { type Inbound, recognizeInbound, type TriggerKind } from '../triggers/inbound.js'
 
 /** Options of `fcTrigger`. */
 export interface FcTriggerOptions {
@@ -31,8 +31,14 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
   const fcTriggerAfter = (request: TriggerRequest) => {
     const outcome = request.response as RelayOutcome
     for (const event of outcome.form === 'events' ? outcome.events : []) {
-      for (const error of event.dropped)
-        logger.warn('dropped', { requestId: request.context.requestId, eventId: event.id, error })
+      for (const error of event.dropped) {
+        logger.warn('dropped', {
+          requestId: request.context.requestId,
+          eventIndex: event.index,
+          eventId: event.id,
+          error,
+        })
+      }
     }
     // Rendering may throw RetryableFailuresError, which onError turns into a failed invocation.
     const answer = answerOutcome(request.event.kind, outcome)
@@ -45,7 +51,7 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
 
   const fcTriggerOnError = (request: TriggerRequest) => {
     const error = toGatewayError(request.error)
-    logFailure(logger, error, summary(request))
+    logFailure(logger, error, request.event.kind, summary(request))
     const answer = answerError(request.event.kind, error)
     // Leaving the response unset makes middy throw request.error as it is (a throw from here would
     // get the vendor-laden original attached).
@@ -103,9 +109,15 @@ function describeRelayed(
   }
 }
 
-function logFailure(logger: Logger, error: GatewayError, fields: Record<string, unknown>): void {
+function logFailure(
+  logger: Logger,
+  error: GatewayError,
+  trigger: TriggerKind,
+  fields: Record<string, unknown>,
+): void {
   const outcome = { ...fields, outcome: 'failed', status: error.status, error: error.toBody() }
-  if (error.status < 500) logger.warn('invocation', outcome)
+  // A timer's messages are the operator's own configuration, which no caller sees refused: an error.
+  if (error.status < 500 && trigger !== 'timer') logger.warn('invocation', outcome)
   else if (error.cause === undefined) logger.error('invocation', outcome)
   else logger.error('invocation', { ...outcome, cause: describeError(error.cause) })
 }

@@ -43,6 +43,7 @@ export function pubRetry(options: PubRetryOptions): MiddlewareObj<unknown, unkno
       logger,
       deadline: Date.now() + timeoutSeconds * 1_000 - context.config.deadlineMarginMs,
       pubTimeoutMs: context.config.pubTimeoutMs,
+      maybeSentRetries: context.config.pubMaybeSentRetries,
       requestId: context.requestId,
     })
   }

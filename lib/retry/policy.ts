@@ -30,7 +30,9 @@ export function retryKindOf(error: unknown): RetryKind | undefined {
 }
 
 /**
- * The delay before the next attempt: IoT's Retry-After when it gave one, else full jitter.
+ * The delay before the next attempt: full jitter, lengthened to IoT's Retry-After when it asks for
+ * more. Retry-After never shortens the backoff (`0`, a past date) nor goes past the cap, and a value
+ * that is not a finite number of milliseconds is ignored.
  * @param failures - how many calls have failed so far (1 after the first)
  * @param random - a source of numbers in [0, 1)
  * @example retryDelay('throttle', 2, undefined, Math.random) // somewhere in [0, 2000)
@@ -42,8 +44,9 @@ export function retryDelay(
   random: () => number,
   options: BackoffOptions = DEFAULT_BACKOFF,
 ): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.capMs)
   const base = kind === 'throttle' ? options.throttleBaseMs : options.transientBaseMs
   const ceiling = Math.min(options.capMs, base * 2 ** (failures - 1))
-  return Math.floor(random() * ceiling)
+  const backoff = Math.floor(random() * ceiling)
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return backoff
+  return Math.min(options.capMs, Math.max(backoff, Math.ceil(retryAfterMs)))
 }

@@ -1,9 +1,11 @@
 /**
  * Wraps one invocation's publisher so that each `Pub` call waits for the rate limiter and is repeated
- * after throttling or transient faults, within the retry budget and never past the deadline.
+ * after throttling or transient faults, within the retry budget and never past the deadline. A call
+ * that may have published (it reached IoT and no answer came) is repeated at most `maybeSentRetries`
+ * times, since Pub has no idempotency token; and when any call may have published and none succeeded,
+ * the answer says so (504) rather than claim nothing was published.
  */
-import type { GatewayError } from '../errors.js'
-import { ThrottledError, UpstreamTimeoutError } from '../errors.js'
+import { GatewayError, ThrottledError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js'
 import type { Publisher } from '../iot/publisher.js'
 import type { Logger } from '../log.js'
 import type { PubRateLimiter } from '../quota/pub-rate-limiter.js'
@@ -17,8 +19,10 @@ export interface RetryingPublisherOptions {
   logger: Logger
   /** Epoch milliseconds by which the invocation must have its answer. */
   deadline: number
-  /** The configured timeout of one call, shortened near the deadline. */
+  /** The configured time limit of one whole call, shortened near the deadline. */
   pubTimeoutMs: number
+  /** Most repeats of calls that may have published: `PUB_MAYBE_SENT_RETRIES`. @default 1 */
+  maybeSentRetries?: number
   /** Logged with each retry. */
   requestId: string
   backoff?: BackoffOptions
@@ -38,17 +42,22 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
 
+  const maybeSentRetries = options.maybeSentRetries ?? 1
+
   return {
     async publish(parameters) {
-      let failures = 0
+      const attempts = { calls: 0, maybeSent: 0 }
+      let last: GatewayError | undefined
       for (;;) {
         const slot = limiter.acquire(deadline - MIN_CALL_MS)
         if (slot !== true && !(await slot)) {
-          throw giveUp(new ThrottledError(undefined), failures, 1_000)
+          throw giveUp(new ThrottledError(undefined), attempts, 1_000)
         }
         const timeLeft = deadline - now()
-        if (timeLeft < MIN_CALL_MS) throw giveUp(new UpstreamTimeoutError('GatewayDeadline'), failures)
+        if (timeLeft < MIN_CALL_MS)
+          throw giveUp(last ?? new UpstreamUnavailableError('GatewayDeadline'), attempts)
         try {
+          attempts.calls++
           const result = await inner.publish(parameters, {
             timeoutMs: Math.min(options.pubTimeoutMs, timeLeft),
           })
@@ -56,25 +65,29 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
           quota.recordSuccess()
           return result
         } catch (error) {
-          failures++
           const kind = retryKindOf(error)
-          if (kind === undefined) throw error
+          if (kind === undefined) throw giveUp(error, attempts)
           const failure = error as GatewayError
+          last = failure
+          if (failure.mayHavePublished) attempts.maybeSent++
           if (kind === 'throttle') limiter.recordThrottle()
           const delay = retryDelay(
             kind,
-            failures,
+            attempts.calls,
             failure.retryAfterMs,
             random,
             options.backoff ?? DEFAULT_BACKOFF,
           )
-          if (now() + delay + MIN_CALL_MS > deadline) throw giveUp(failure, failures, delay)
-          if (!quota.tryAcquire(kind)) throw giveUp(failure, failures, delay)
+          if (failure.mayHavePublished && attempts.maybeSent > maybeSentRetries)
+            throw giveUp(failure, attempts, delay)
+          if (now() + delay + MIN_CALL_MS > deadline) throw giveUp(failure, attempts, delay)
+          if (!quota.tryAcquire(kind)) throw giveUp(failure, attempts, delay)
           logger.warn('retry', {
             requestId,
-            attempt: failures,
+            attempt: attempts.calls,
             iotCode: failure.iotCode,
             kind,
+            maybePublished: failure.mayHavePublished === true,
             delayMs: delay,
           })
           await new Promise((resolve) => setTimeout(resolve, delay))
@@ -84,9 +97,20 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
   }
 }
 
-// The last failure, stamped with how many calls were made and when trying again makes sense.
-function giveUp(error: GatewayError, attempts: number, retryAfterMs?: number): GatewayError {
-  error.attempts = attempts
-  error.retryAfterMs ??= retryAfterMs
+/**
+ * The final failure, stamped with how many calls were made and when trying again makes sense. Once a
+ * call may have published, only IoT's refusal of the message itself may say otherwise: a throttle or
+ * an outage afterwards does not undo it.
+ */
+function giveUp(thrown: unknown, attempts: { calls: number; maybeSent: number }, delayMs?: number): unknown {
+  if (!(thrown instanceof GatewayError)) return thrown
+  let error: GatewayError = thrown
+  if (attempts.maybeSent > 0 && error.retryable && !(error instanceof UpstreamTimeoutError)) {
+    error = new UpstreamTimeoutError(error.iotCode ?? error.code, thrown)
+  }
+  error.mayHavePublished ||= attempts.maybeSent > 0
+  error.attempts = attempts.calls
+  // The delay the policy chose is already bounded; IoT's raw Retry-After may not be.
+  if (delayMs !== undefined) error.retryAfterMs = delayMs
   return error
 }

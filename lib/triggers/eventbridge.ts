@@ -7,7 +7,7 @@ import { tryParseJson } from './json.js'
 
 /** The CloudEvent fields the gateway reads. */
 export interface CloudEvent {
-  id: string
+  id?: string
   source: string
   specversion: string
   type: string
@@ -33,24 +33,51 @@ export function isCloudEvent(value: unknown): value is CloudEvent {
   )
 }
 
-/** EventBridge's batch mode sends a non-empty array of CloudEvents. */
-export function isCloudEventBatch(value: unknown): value is CloudEvent[] {
-  return Array.isArray(value) && value.length > 0 && value.every(isCloudEvent)
+/**
+ * EventBridge's batch mode sends an array of CloudEvents. An array is taken as a batch when at least
+ * one element is a CloudEvent: its other elements are then bad events, dropped one by one, never a
+ * reason to refuse the good ones. A direct invocation cannot be mistaken for one: its body is one
+ * message or `{"messages": [...]}`, never an array, so an array without a CloudEvent is refused whole.
+ */
+export function isCloudEventBatch(value: unknown): value is unknown[] {
+  return Array.isArray(value) && value.some(isCloudEvent)
 }
 
 /**
- * The JSON a CloudEvent carries: text is parsed, and text that is not JSON is tried as base64 (Kafka's
- * binary format); Kafka's JSON format arrives already parsed.
- * @throws InvalidRequestError naming the event when its source type is unknown or its body is not JSON
+ * How logs and errors name an element of a batch: by its `id` when it has one, always by its index.
+ * @example eventName({ id: 'e1' }, 0) // 'CloudEvent "e1" (index 0)'
  */
-export function readCloudEventBody(event: CloudEvent): unknown {
+export function eventName(element: unknown, index: number): string {
+  const id = eventId(element)
+  return id === undefined
+    ? `CloudEvent at index ${index}`
+    : `CloudEvent ${JSON.stringify(id)} (index ${index})`
+}
+
+/** An element's `id`, when it is a string. */
+export function eventId(element: unknown): string | undefined {
+  const id = typeof element === 'object' && element !== null ? (element as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? id : undefined
+}
+
+/**
+ * The JSON an element of a batch carries: text is parsed, and text that is not JSON is tried as base64
+ * (Kafka's binary format); Kafka's JSON format arrives already parsed.
+ * @param index - the element's place in the batch, which names it when it has no id
+ * @throws InvalidRequestError naming the element when it is not a CloudEvent, its source type is
+ *   unknown or its body is not JSON
+ */
+export function readCloudEventBody(element: unknown, index: number): unknown {
+  const name = eventName(element, index)
+  if (!isCloudEvent(element))
+    throw new InvalidRequestError(`${name} is not a CloudEvent: specversion, source and type must be text`)
+  const event = element
   const field = BODY_FIELD[event.type]
   if (field === undefined)
-    throw new InvalidRequestError(`CloudEvent ${event.id} has an unsupported type "${event.type}"`)
+    throw new InvalidRequestError(`${name} has an unsupported type ${JSON.stringify(event.type)}`)
   const data = event.data as Record<string, unknown> | undefined
   const body = data?.[field]
-  if (body === undefined || body === null)
-    throw new InvalidRequestError(`CloudEvent ${event.id} has no data.${field}`)
+  if (body === undefined || body === null) throw new InvalidRequestError(`${name} has no data.${field}`)
   if (typeof body !== 'string') return body
   const asText = tryParseJson(body, `data.${field}`)
   if (asText.ok) return asText.value
@@ -58,5 +85,5 @@ export function readCloudEventBody(event: CloudEvent): unknown {
   const asBase64 =
     decoded.toString('base64') === body.replace(/\s/g, '') ? tryParseJson(decoded, `data.${field}`) : asText
   if (asBase64.ok) return asBase64.value
-  throw new InvalidRequestError(`CloudEvent ${event.id}: data.${field} is not JSON`)
+  throw new InvalidRequestError(`${name}: data.${field} is not JSON`)
 }

@@ -3,7 +3,7 @@
  * Buffer; its JSON shape tells an HTTP trigger, a timer, EventBridge and a direct invocation apart.
  */
 import type { FcHttpEvent } from '../fc/types.js'
-import { type CloudEvent, isCloudEvent, isCloudEventBatch } from './eventbridge.js'
+import { isCloudEvent, isCloudEventBatch } from './eventbridge.js'
 import { isHttpEvent, readHttpBody } from './http.js'
 import { type ParsedJson, tryParseJson } from './json.js'
 import { type FcTimerEvent, isTimerEvent, readTimerPayload } from './timer.js'
@@ -12,7 +12,7 @@ import { type FcTimerEvent, isTimerEvent, readTimerPayload } from './timer.js'
 export type Inbound =
   | { kind: 'http'; event: FcHttpEvent }
   | { kind: 'timer'; event: FcTimerEvent }
-  | { kind: 'eventbridge'; events: CloudEvent[] }
+  | { kind: 'eventbridge'; events: unknown[] }
   | { kind: 'direct'; payload: ParsedJson }
 
 /** The kinds of trigger, as logs name them. */
@@ -26,7 +26,7 @@ export type TriggerKind = Inbound['kind']
 export function recognizeInbound(raw: unknown): Inbound {
   const payload: ParsedJson =
     Buffer.isBuffer(raw) || typeof raw === 'string'
-      ? tryParseJson(raw, 'The invocation payload')
+      ? tryParseJson(raw, 'The invocation payload', (value) => !isHttpEvent(value))
       : { ok: true, value: raw }
   if (!payload.ok) return { kind: 'direct', payload }
   const { value } = payload

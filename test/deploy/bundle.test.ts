@@ -18,7 +18,13 @@ const packages = new Set(
 describe('the deployed bundle', () => {
   it('carries only what the function runs, each package listed in docs/security.md', () => {
     // Assess
-    expect([...packages].sort()).toEqual(['@alicloud/pop-core', '@middy/core', 'ajv', 'httpx', 'json-bigint'])
+    expect([...packages].sort()).toEqual([
+      '@alicloud/pop-core',
+      '@middy/core',
+      'ajv',
+      'json-bigint',
+      'lossless-json',
+    ])
   })
 
   it('carries ajv’s generated validator, not its compiler', () => {
@@ -49,6 +55,12 @@ describe('the deployed bundle', () => {
     // Assess
     expect(inputs).toContain('lib/iot/pop-core-kitx.ts')
     expect(inputs.filter((path) => path.includes('node_modules/kitx/'))).toEqual([])
+  })
+
+  it('gives pop-core’s RPC client the gateway’s transport (one time limit per call), not httpx', () => {
+    // Assess
+    expect(inputs).toContain('lib/iot/pub-transport.ts')
+    expect(inputs.filter((path) => path.includes('node_modules/httpx/'))).toEqual([])
   })
 
   it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js', 'debug'])('leaves out %s', (name) => {

@@ -17,6 +17,25 @@ export const ROTATED_STS = [
   { accessKeyId: 'STS.second', accessKeySecret: 'second-secret-1f7b', securityToken: 'second-token-6d4c' },
 ] as const
 
+/** STS credentials shaped like real ones: the token is long base64 with `+`, `/` and `=`. */
+export const STS_SHAPED = {
+  accessKeyId: 'STS.NT3kQ9vR2mXcLw8Zp1Yb',
+  accessKeySecret: 'Gx7+Qm2/Lp9vR4tYw1Zc8Kd3Nf6Hj0Bs=',
+  securityToken: `CAIS+gF1q6Ft5B2yfSjIr5bRP/NuL9XZ1Jf+Vm8r==${'ZGV2aWNlK3Rva2VuL3NoYXBlZA=='.repeat(12)}GhoSH+Ak/cQ=`,
+}
+
+// RFC 3986 percent-encoding, as the RPC signature applies it.
+const percentEncode = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/** Every spelling a secret may travel in: raw, percent-encoded once and twice (either hex case), form-decoded. */
+export function spellingsOf(secret: string): string[] {
+  const lower = (text: string) => text.replace(/%[0-9A-F]{2}/g, (sequence) => sequence.toLowerCase())
+  const once = percentEncode(secret)
+  const twice = percentEncode(once)
+  return [secret, once, twice, lower(once), lower(twice), secret.replaceAll('+', ' ')]
+}
+
 /** A secret the gateway is configured with but IoT refuses. */
 export const WRONG_SECRET = 'wrong-secret-never-shown'
 
@@ -28,4 +47,6 @@ export const TEST_SECRETS = [
   ...ROTATED_STS.flatMap((credentials) => [credentials.accessKeySecret, credentials.securityToken]),
   WRONG_SECRET,
   DEV_CREDENTIALS.accessKeySecret,
+  ...spellingsOf(STS_SHAPED.accessKeySecret),
+  ...spellingsOf(STS_SHAPED.securityToken),
 ]

@@ -256,9 +256,8 @@ describe('the built gateway when IoT refuses', () => {
 
   it.each([
     ['Success:false without a code', FAULTS.successFalse, 'SuccessFalse'],
-    ['a proxy’s HTML error page', FAULTS.html502, 'InvalidResponse'],
-    ['a connection reset', FAULTS.reset, 'ECONNRESET'],
     ['ServiceUnavailable', FAULTS.serviceUnavailable, 'ServiceUnavailable'],
+    ['a proxy’s HTML 503 page', { ...FAULTS.html502, status: 503 }, 'InvalidResponse'],
   ])('answers 503 UpstreamUnavailable for %s that lasts, after retrying', async (_, fault, iotCode) => {
     // Prepare
     emulator().inject(fault, { durationMs: 5_000 })
@@ -271,6 +270,24 @@ describe('the built gateway when IoT refuses', () => {
     expect(response.json.error).toMatchObject({ code: 'UpstreamUnavailable', iotCode })
     expect(response.json.error.attempts).toBeGreaterThan(1)
   })
+
+  it.each([
+    ['a proxy’s HTML 502 page', FAULTS.html502, 'InvalidResponse'],
+    ['a connection reset after the request was written', FAULTS.reset, 'ECONNRESET'],
+  ])(
+    'answers 504 UpstreamTimeout for %s that lasts: the message may have been published',
+    async (_, fault, iotCode) => {
+      // Prepare
+      emulator().inject(fault, { durationMs: 5_000 })
+
+      // Act
+      const response = await post(loadBuiltGateway(emulatorEnv(emulator())), aMessage(), {}, shortFunction())
+
+      // Assess
+      expect(response.statusCode).toBe(504)
+      expect(response.json.error).toMatchObject({ code: 'UpstreamTimeout', iotCode, attempts: 2 })
+    },
+  )
 
   it('answers 429 Throttled with Retry-After when IoT throttles with HTTP 400 for longer than the deadline', async () => {
     // Prepare

@@ -18,14 +18,10 @@ describe('retries against the emulator', () => {
   it.each([
     ['ServiceUnavailable (503)', FAULTS.serviceUnavailable],
     ['InternalError (500)', FAULTS.internalError],
-    ['a proxy’s HTML 502 page', FAULTS.html502],
-    ['a connection reset', FAULTS.reset],
     ['iot.system.SystemException', FAULTS.systemException],
     ['iot.messagebroker.PublishMessageException', FAULTS.publishException],
-    ['iot.messagebroker.TIMEOUT', FAULTS.brokerTimeout],
     ['iot.messagebroker.RateLimit', FAULTS.rateLimit],
     ['Success:false without a code', FAULTS.successFalse],
-    ['an answer that never comes', FAULTS.hang],
   ] as [string, Fault][])('delivers exactly once after two calls fail with %s', async (_, fault) => {
     // Prepare
     emulator().inject(fault, { times: 2 })
@@ -39,6 +35,45 @@ describe('retries against the emulator', () => {
     expect(emulator().delivered.length - deliveredBefore).toBe(1)
     expect(emulator().delivered.at(-1)?.messageId).toBe(response.json.messageId)
   })
+
+  // Each of these reached IoT (or may have) without an answer saying what became of the message.
+  const maybePublished = [
+    ['a proxy’s HTML 502 page', FAULTS.html502, 'InvalidResponse'],
+    ['a connection reset after the request was written', FAULTS.reset, 'ECONNRESET'],
+    ['iot.messagebroker.TIMEOUT', FAULTS.brokerTimeout, 'iot.messagebroker.TIMEOUT'],
+    ['an answer that never comes', FAULTS.hang, 'ResponseTimeout'],
+  ] as [string, Fault, string][]
+
+  it.each(maybePublished)('repeats a call once after %s, by default', async (_, fault) => {
+    // Prepare
+    emulator().inject(fault, { times: 1 })
+    const deliveredBefore = emulator().delivered.length
+
+    // Act
+    const response = await publishOver({ PUB_TIMEOUT_MS: '300' })
+
+    // Assess
+    expect(response.status).toBe(200)
+    expect(emulator().delivered.length - deliveredBefore).toBe(1)
+  })
+
+  it.each(maybePublished)(
+    'answers 504 “may have been published” after two calls end with %s, never 503',
+    async (_, fault, iotCode) => {
+      // Prepare
+      emulator().inject(fault, { times: 2 })
+      const callsBefore = emulator().calls
+
+      // Act
+      const response = await publishOver({ PUB_TIMEOUT_MS: '300' })
+
+      // Assess
+      expect(response.status).toBe(504)
+      expect(response.json.error).toMatchObject({ code: 'UpstreamTimeout', iotCode, attempts: 2 })
+      expect(response.json.error.message).toContain('may have been published')
+      expect(emulator().calls - callsBefore).toBe(2)
+    },
+  )
 
   it('delivers exactly once after IoT throttles with HTTP 503 and with HTTP 200', async () => {
     // Prepare: the unit tables cover every code; two keep the 1 s throttle backoff short here
@@ -58,17 +93,54 @@ describe('retries against the emulator', () => {
     expect(emulator().delivered.length - deliveredBefore).toBe(1)
   })
 
-  it('retries an answer slower than PUB_TIMEOUT_MS; Pub has no idempotency token, so it may publish twice', async () => {
+  it('repeats an answer slower than PUB_TIMEOUT_MS once; Pub has no idempotency token, so it may publish twice', async () => {
     // Prepare
     emulator().inject({ kind: 'delay', ms: 600 })
     const deliveredBefore = emulator().delivered.length
 
     // Act
     const response = await publishOver({ PUB_TIMEOUT_MS: '200' })
+    await new Promise((resolve) => setTimeout(resolve, 600))
 
     // Assess
     expect(response.status).toBe(200)
     expect(emulator().delivered.length - deliveredBefore).toBe(2)
+  })
+
+  it('sends no copy of a message IoT accepts but answers late when PUB_MAYBE_SENT_RETRIES=0', async () => {
+    // Prepare: IoT takes every call and answers after the call's time limit
+    emulator().inject({ kind: 'delay', ms: 500 }, { durationMs: 5_000 })
+    const deliveredBefore = emulator().delivered.length
+
+    // Act
+    const response = await publishOver({ PUB_TIMEOUT_MS: '200', PUB_MAYBE_SENT_RETRIES: '0' })
+    await new Promise((resolve) => setTimeout(resolve, 700))
+
+    // Assess
+    expect(response.status).toBe(504)
+    expect(response.json.error).toMatchObject({ code: 'UpstreamTimeout', attempts: 1 })
+    expect(emulator().delivered.length - deliveredBefore).toBe(1)
+  })
+
+  it('publishes each message of a batch at most twice when IoT answers every call late', async () => {
+    // Prepare
+    emulator().inject({ kind: 'delay', ms: 400 }, { durationMs: 10_000 })
+    const handler = loadBuiltGateway(emulatorEnv(emulator(), { PUB_TIMEOUT_MS: '150' }))
+    const messages = Array.from({ length: 20 }, (_, n) => aMessage({ payload: { n } }))
+    const deliveredBefore = emulator().delivered.length
+
+    // Act
+    const response = (await handler(
+      asFcEvent(anHttpEvent({ messages })),
+      anFcContext({ function: { name: 'gw', timeout: 30 } }),
+    )) as FcHttpResponse
+    await new Promise((resolve) => setTimeout(resolve, 600))
+
+    // Assess: every result says the message may have been published, and none went out more than twice
+    const results = JSON.parse(response.body).results as { status: number; error: { code: string } }[]
+    expect(results.every((result) => result.status === 504)).toBe(true)
+    expect(response.statusCode).toBe(504)
+    expect(emulator().delivered.length - deliveredBefore).toBeLessThanOrEqual(2 * messages.length)
   })
 })
 

@@ -87,7 +87,8 @@ describe('answerOutcome for other triggers', () => {
     })
   })
 
-  const event = (id: string, outcome: Partial<EventOutcome>): EventOutcome => ({
+  const event = (id: string | undefined, outcome: Partial<EventOutcome>, index = 0): EventOutcome => ({
+    index,
     id,
     results: [],
     dropped: [],
@@ -106,14 +107,18 @@ describe('answerOutcome for other triggers', () => {
             { messageId: 'm2', requestId: 'r2' },
           ],
         }),
-        event('b', { dropped: [new InvalidRequestError('bad').toBody()] }),
+        event('b', { dropped: [new InvalidRequestError('bad').toBody()] }, 1),
+        event(undefined, { dropped: [new InvalidRequestError('not an event').toBody()] }, 2),
       ],
     })
 
-    // Assess
+    // Assess: an element without an id is named by its index alone
     expect(answer).toEqual({
       published: 2,
-      dropped: [{ id: 'b', errors: [expect.objectContaining({ code: 'InvalidRequest' })] }],
+      dropped: [
+        { index: 1, id: 'b', errors: [expect.objectContaining({ code: 'InvalidRequest' })] },
+        { index: 2, errors: [expect.objectContaining({ message: 'not an event' })] },
+      ],
     })
   })
 
@@ -124,12 +129,13 @@ describe('answerOutcome for other triggers', () => {
         form: 'events',
         events: [
           event('a', {}),
-          event('b', { retryable: [new UpstreamUnavailableError('ServiceUnavailable').toBody()] }),
+          event('b', { retryable: [new UpstreamUnavailableError('ServiceUnavailable').toBody()] }, 1),
+          event(undefined, { retryable: [new UpstreamUnavailableError('InternalError').toBody()] }, 2),
         ],
       })
 
     // Assess
-    expect(act).toThrow('CloudEvents b failed')
+    expect(act).toThrow('CloudEvents b, at index 2 failed')
   })
 })
 

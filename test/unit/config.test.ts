@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       iotInstanceId: undefined,
       maxPayloadBytes: 262_144,
       pubTimeoutMs: 5_000,
+      pubMaybeSentRetries: 1,
       pubQpsLimit: 1_600,
       deadlineMarginMs: 500,
       maxBatchSize: 100,
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
       IOT_INSTANCE_ID: 'iot-06z00',
       MAX_PAYLOAD_BYTES: '1024',
       PUB_TIMEOUT_MS: '800',
+      PUB_MAYBE_SENT_RETRIES: '0',
       ...keys,
     })
 
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
       iotInstanceId: 'iot-06z00',
       maxPayloadBytes: 1024,
       pubTimeoutMs: 800,
+      pubMaybeSentRetries: 0,
       environmentCredentials: { accessKeyId: 'LTAIenvKey123', accessKeySecret: 'env-secret-123' },
     })
   })
@@ -83,6 +86,8 @@ describe('loadConfig', () => {
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/#/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/a+/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', DEADLINE_MARGIN_MS: '1.5' }, /DEADLINE_MARGIN_MS/],
+    [{ IOT_REGION: 'cn-shanghai', PUB_MAYBE_SENT_RETRIES: '-1' }, /PUB_MAYBE_SENT_RETRIES/],
+    [{ IOT_REGION: 'cn-shanghai', PUB_MAYBE_SENT_RETRIES: 'once' }, /PUB_MAYBE_SENT_RETRIES/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }, /ALIBABA_CLOUD_ACCESS_KEY_ID/],
   ])('fails naming the variable to fix for %o', (env, variable) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createLogger, describeError, Redaction } from '../../lib/log.js'
+import { spellingsOf } from '../helpers/secrets.js'
 
 function capture() {
   const lines: string[] = []
@@ -89,7 +90,20 @@ describe('Redaction', () => {
   const text = fc
     .array(
       fc.oneof(
-        fc.constantFrom('Signature=', 'SecurityToken=', 'AccessKeySecret=', 'AccessKeyId=', 'URL:'),
+        fc.constantFrom(
+          'Signature=',
+          'SecurityToken=',
+          'AccessKeySecret=',
+          'AccessKeyId=',
+          'URL:',
+          'Signature%3D',
+          'SecurityToken%253D',
+          'AccessKeyId%3D',
+          'accesskeyid%3d',
+          'string to sign is:',
+          '%26',
+          '%2526',
+        ),
         fc.constantFrom(
           'Bearer',
           'FC',
@@ -149,6 +163,91 @@ describe('Redaction', () => {
         ],
       },
     )
+  })
+})
+
+// A token shaped like an STS SecurityToken: long base64, with `+`, `/` and `=`.
+const stsToken = fc
+  .array(fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), {
+    minLength: 8,
+    maxLength: 400,
+  })
+  .map((characters) => `CAIS${characters.join('')}+/=`)
+
+const encode = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+describe('secrets in every spelling', () => {
+  it('masks a registered STS-shaped token raw, percent-encoded once and twice, whatever the text around it', () => {
+    fc.assert(
+      fc.property(
+        stsToken,
+        fc.integer({ min: 0, max: 5 }),
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 20 }),
+        (token, spelling, before, after) => {
+          // Prepare
+          const { logger, lines } = capture()
+          logger.addSecret(token)
+          const written = spellingsOf(token)[spelling] as string
+
+          // Act
+          logger.error('failed', { cause: { message: `${before}${written}${after}` }, detail: written })
+
+          // Assess
+          for (const form of spellingsOf(token)) expect(lines[0]).not.toContain(form)
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('masks what POP quotes for SignatureDoesNotMatch, unregistered token and key id included', () => {
+    fc.assert(
+      fc.property(stsToken, (token) => {
+        // Prepare: POP's message quotes the whole query percent-encoded twice
+        const { logger, lines } = capture()
+        const query = `AccessKeyId=STS.NT7x9&Action=Pub&SecurityToken=${encode(token)}&Version=2018-01-20`
+        const message = `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&${encode(query)}`
+
+        // Act
+        logger.error('invocation', { cause: { name: 'SignatureDoesNotMatchError', message, stack: message } })
+
+        // Assess
+        for (const form of spellingsOf(token)) expect(lines[0]).not.toContain(form)
+        expect(lines[0]).not.toContain('STS.NT7x9')
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it.each([
+    ['a query', 'x SecurityToken=CAIS+abc/def= y'],
+    ['a query encoded once', 'x SecurityToken%3DCAIS%2Babc%2Fdef%3D%26Version%3D1'],
+    ['a query encoded twice', 'x SecurityToken%253DCAIS%252Babc%252Fdef%253D%2526Version'],
+  ])('masks an unregistered token after its name in %s', (_, text) => {
+    // Prepare
+    const { logger, lines } = capture()
+
+    // Act
+    logger.warn('upstream', { text })
+
+    // Assess
+    expect(lines[0]).not.toMatch(/abc|def/)
+    expect(lines[0]).toContain('[redacted]')
+  })
+
+  it('leaves text that merely resembles an encoding alone', () => {
+    // Prepare
+    const { logger, lines } = capture()
+
+    // Act
+    logger.info('published', { topic: '/a1Q5XoYxxxx/device1/user/get', percent: '100%25' })
+
+    // Assess
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      topic: '/a1Q5XoYxxxx/device1/user/get',
+      percent: '100%25',
+    })
   })
 })
 

@@ -121,9 +121,14 @@ describe('IotEmulator', () => {
       'content that is not base64',
       () => pubParameters({ MessageContent: 'not base64!' }),
       200,
-      'MessageContentIsNotBase64Encode',
+      'iot.messagebroker.MessageContentIsNotBase64Encode',
     ],
-    ['empty content', () => pubParameters({ MessageContent: '' }), 200, 'NullMessageContent'],
+    [
+      'empty content',
+      () => pubParameters({ MessageContent: '' }),
+      200,
+      'iot.messagebroker.NullMessageContent',
+    ],
     ['QoS 2', () => pubParameters({ Qos: '2' }), 400, 'InvalidParameter'],
   ])('refuses %s with IoT’s code', async (_, parameters, status, code) => {
     // Act
@@ -159,7 +164,7 @@ describe('IotEmulator', () => {
     expect(JSON.parse(response.text)).toEqual({
       RequestId: expect.any(String),
       Success: false,
-      Code: 'NullMessageContent',
+      Code: 'iot.messagebroker.NullMessageContent',
       ErrorMessage: expect.any(String),
     })
   })

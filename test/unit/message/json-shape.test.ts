@@ -56,4 +56,35 @@ describe('findShapeProblems', () => {
     // Act + Assess
     expect(findShapeProblems({ constructorName: 1, proto: 2 })).toEqual([])
   })
+
+  it.each([
+    ['a lone high surrogate in a value', '{"payload": {"text": "a\\ud800b"}}', '/payload/text'],
+    ['a lone low surrogate in a value', '{"correlationData": "\\udc00"}', '/correlationData'],
+    ['a reversed pair', '{"payload": ["\\udc00\\ud800"]}', '/payload/0'],
+    ['a string as the whole value', '"\\ud800"', ''],
+  ])('refuses %s, pointing at it', (_, text, pointer) => {
+    // Act
+    const problems = findShapeProblems(JSON.parse(text))
+
+    // Assess
+    expect(problems).toEqual([{ pointer, message: expect.stringContaining('lone surrogate') }])
+  })
+
+  it('refuses a key holding a lone surrogate, pointing at the key', () => {
+    // Prepare
+    const value = JSON.parse('{"userProperties": {"k\\ud83d": "v"}}')
+
+    // Act + Assess
+    expect(findShapeProblems(value)).toEqual([
+      {
+        pointer: '/userProperties/k\ud83d',
+        message: expect.stringContaining('has a name that holds a lone surrogate'),
+      },
+    ])
+  })
+
+  it('accepts surrogate pairs, written as escapes or as characters', () => {
+    // Act + Assess
+    expect(findShapeProblems(JSON.parse('{"a": "\\ud83d\\ude00", "😀": "😀"}'))).toEqual([])
+  })
 })

@@ -16,6 +16,10 @@ describe('findMessageProblems', () => {
     ],
     ['a full response topic', aMessage({ responseTopic: '/pk/other/user/reply' })],
     [
+      'a short response topic whose full topic is exactly 128 characters',
+      aMessage({ responseTopic: 'r'.repeat(128 - '/a1Q5XoYtest/device1/user/'.length) }),
+    ],
+    [
       '20 user properties',
       aMessage({ userProperties: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])) }),
     ],
@@ -61,6 +65,21 @@ describe('findMessageProblems', () => {
       '/topicFullName',
     ],
     ['a composed topic over 128 characters', aMessage({ topic: 'a'.repeat(120) }), '/topic'],
+    [
+      'a short response topic whose full topic is over 128 characters',
+      aMessage({ responseTopic: 'r'.repeat(128 - '/a1Q5XoYtest/device1/user/'.length + 1) }),
+      '/responseTopic',
+    ],
+    [
+      'a short response topic over 128 characters composed with the device of a full topic',
+      {
+        productKey: 'pk',
+        topicFullName: `/pk/${'d'.repeat(64)}/user/get`,
+        payload: 1,
+        responseTopic: 'r'.repeat(60),
+      },
+      '/responseTopic',
+    ],
     ['an empty string payload', aMessage({ payload: '' }), '/payload'],
     ['an empty base64 payload', { ...aMessage(), payload: undefined, payloadBase64: '' }, '/payloadBase64'],
     ['no payload', { productKey: 'pk', deviceName: 'd', topic: 'get' }, '/payload'],

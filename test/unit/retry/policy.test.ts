@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   InvalidRequestError,
@@ -61,5 +62,42 @@ describe('retryDelay', () => {
     // Act + Assess
     expect(retryDelay('throttle', 1, 3_000, () => 0)).toBe(3_000)
     expect(retryDelay('throttle', 1, 60_000, () => 0)).toBe(20_000)
+  })
+
+  it.each([
+    ['0', 0],
+    ['a past date', 0],
+    ['shorter than the backoff', 100],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['NaN', Number.NaN],
+    ['negative', -1_000],
+  ])('never lets a Retry-After of %s shorten the throttle backoff', (_, retryAfterMs) => {
+    // Act
+    const delay = retryDelay('throttle', 1, retryAfterMs, () => 0.5)
+
+    // Assess: half of the first 1 s ceiling, as without Retry-After
+    expect(delay).toBe(500)
+  })
+
+  it('keeps every delay a whole number between the backoff and the cap, whatever Retry-After says', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('throttle', 'transient') as fc.Arbitrary<'throttle' | 'transient'>,
+        fc.integer({ min: 1, max: 60 }),
+        fc.option(fc.oneof(fc.double(), fc.integer(), fc.constant(Number.MAX_VALUE)), { nil: undefined }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (kind, failures, retryAfterMs, random) => {
+          // Act
+          const delay = retryDelay(kind, failures, retryAfterMs, () => random)
+
+          // Assess
+          const backoff = retryDelay(kind, failures, undefined, () => random)
+          expect(Number.isSafeInteger(delay)).toBe(true)
+          expect(delay).toBeGreaterThanOrEqual(backoff)
+          expect(delay).toBeLessThanOrEqual(20_000)
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })

@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   type GatewayError,
   MessageRejectedError,
   ThrottledError,
+  UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../../lib/errors.js'
@@ -13,6 +15,15 @@ import { RetryQuota } from '../../../lib/retry/retry-quota.js'
 import { createRetryingPublisher } from '../../../lib/retry/retrying-publisher.js'
 
 const delivered = { messageId: '1889455942124347329', requestId: 'req' }
+
+// Failures as the transport and the classification make them.
+const resetAfterWrite = () => maybe(new UpstreamUnavailableError('ECONNRESET'))
+const readTimeout = () => maybe(new UpstreamTimeoutError('ResponseTimeout'))
+const connectTimeout = () => new UpstreamUnavailableError('ConnectTimeout')
+function maybe<T extends GatewayError>(error: T): T {
+  error.mayHavePublished = true
+  return error
+}
 
 // A publisher that fails with the given errors, then succeeds.
 function failing(...errors: GatewayError[]) {
@@ -82,6 +93,16 @@ describe('createRetryingPublisher', () => {
     const settled = await outcome
     if (!settled.ok) throw settled.error
     return settled.value
+  }
+
+  // The failure a publish ends with; a success fails the test.
+  async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+    return settle(promise).then(
+      () => {
+        throw new Error('expected the publish to fail')
+      },
+      (thrown: GatewayError) => thrown,
+    )
   }
 
   it('repeats the call after throttling until it goes through, telling the limiter', async () => {
@@ -221,5 +242,155 @@ describe('createRetryingPublisher', () => {
 
     // Assess
     expect(quota.available).toBe(500 - 5 + 1)
+  })
+
+  it('repeats failures that cannot have reached IoT freely, within budget and deadline', async () => {
+    // Prepare
+    const { publisher, calls } = failing(...Array.from({ length: 6 }, connectTimeout))
+
+    // Act
+    const result = await settle(retrying(publisher).publish({}))
+
+    // Assess
+    expect(result).toEqual(delivered)
+    expect(calls).toHaveLength(7)
+  })
+
+  it.each([
+    ['a read timeout', readTimeout],
+    ['a reset after the request was written', resetAfterWrite],
+  ])('repeats %s once by default, then answers 504 naming the attempts', async (_, failure) => {
+    // Prepare
+    const { publisher, calls } = failing(failure(), failure(), failure())
+
+    // Act
+    const error = await rejection(retrying(publisher).publish({}))
+
+    // Assess
+    expect(calls).toHaveLength(2)
+    expect(error).toBeInstanceOf(UpstreamTimeoutError)
+    expect(error).toMatchObject({ status: 504, attempts: 2, mayHavePublished: true })
+    expect(error.message).toContain('may have been published')
+  })
+
+  it.each([0, 1, 3])('repeats calls that may have published at most %i times', async (maybeSentRetries) => {
+    // Prepare
+    const { publisher, calls } = failing(...Array.from({ length: 10 }, readTimeout))
+
+    // Act
+    const error = await rejection(retrying(publisher, { maybeSentRetries }).publish({}))
+
+    // Assess
+    expect(calls).toHaveLength(maybeSentRetries + 1)
+    expect(error).toMatchObject({ code: 'UpstreamTimeout', attempts: maybeSentRetries + 1 })
+  })
+
+  it.each([
+    ['throttled', () => new ThrottledError('Throttling.User'), 'Throttling.User'],
+    ['unavailable', () => new UpstreamUnavailableError('ServiceUnavailable'), 'ServiceUnavailable'],
+  ] as [string, () => GatewayError, string][])(
+    'answers 504, not the last failure, when an earlier call may have published and IoT then stays %s',
+    async (_, later, iotCode) => {
+      // Prepare
+      const { publisher } = failing(readTimeout(), ...Array.from({ length: 50 }, later))
+
+      // Act
+      const error = await rejection(retrying(publisher, { deadline: 4_000 }).publish({}))
+
+      // Assess
+      expect(error).toMatchObject({ status: 504, code: 'UpstreamTimeout', iotCode, mayHavePublished: true })
+      expect(error.attempts).toBeGreaterThan(1)
+    },
+  )
+
+  it('keeps IoT’s refusal of the message as the answer even after a call that may have published', async () => {
+    // Prepare
+    const { publisher } = failing(
+      readTimeout(),
+      new MessageRejectedError('iot.device.NotExistedDevice', 'x', 404),
+    )
+
+    // Act
+    const error = await rejection(retrying(publisher).publish({}))
+
+    // Assess
+    expect(error).toMatchObject({ status: 404, attempts: 2 })
+  })
+
+  it('answers 503, not 504, when the deadline leaves no time for a first call', async () => {
+    // Prepare
+    const { publisher, calls } = failing()
+
+    // Act
+    const error = await rejection(retrying(publisher, { deadline: 50 }).publish({}))
+
+    // Assess
+    expect(calls).toHaveLength(0)
+    expect(error).toMatchObject({ status: 503, iotCode: 'GatewayDeadline', attempts: 0 })
+  })
+
+  it('does not storm when IoT throttles with Retry-After: 0', async () => {
+    // Prepare
+    const throttle = () => Object.assign(new ThrottledError('Throttling.User'), { retryAfterMs: 0 })
+    const { publisher, calls } = failing(...Array.from({ length: 100 }, throttle))
+
+    // Act
+    await settle(retrying(publisher, { deadline: 2_300 }).publish({})).catch(() => undefined)
+
+    // Assess: the backoff (half of 1 s, then of 2 s) still applies
+    expect(calls.length).toBeLessThanOrEqual(3)
+  })
+
+  it('answers a Retry-After within the cap, whatever IoT asked for', async () => {
+    // Prepare
+    const throttle = () => Object.assign(new ThrottledError('Throttling.User'), { retryAfterMs: 1e12 })
+    const { publisher } = failing(...Array.from({ length: 5 }, throttle))
+
+    // Act
+    const error = await rejection(retrying(publisher, { deadline: 10_000 }).publish({}))
+
+    // Assess
+    expect(Number(error.headers['retry-after'])).toBeLessThanOrEqual(20)
+  })
+
+  it('for any sequence of failures, repeats maybe-published calls within the limit and answers honestly', async () => {
+    const failure = fc.constantFrom(
+      () => connectTimeout(),
+      () => resetAfterWrite(),
+      () => readTimeout(),
+      () => new ThrottledError('Throttling'),
+      () => new UpstreamRejectedError('InvalidAccessKeyId.NotFound'),
+      () => new MessageRejectedError('iot.prod.NotExistedProduct', 'x', 404),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(failure, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (sequence, maybeSentRetries) => {
+          // Prepare
+          vi.setSystemTime(0)
+          const errors = sequence.map((make) => make())
+          const { publisher, calls } = failing(...errors)
+
+          // Act
+          const outcome = await settle(retrying(publisher, { maybeSentRetries }).publish({})).then(
+            () => undefined,
+            (thrown: GatewayError) => thrown,
+          )
+
+          // Assess: no more calls after the limit of maybe-published ones is passed
+          const made = errors.slice(0, calls.length)
+          const maybeSent = made.filter((error) => error.mayHavePublished).length
+          const repeatedAfterMaybe = made.slice(0, -1).filter((error) => error.mayHavePublished).length
+          expect(repeatedAfterMaybe).toBeLessThanOrEqual(maybeSentRetries)
+          expect(Date.now()).toBeLessThanOrEqual(30_000)
+          if (outcome === undefined) return
+          expect(outcome.attempts).toBe(calls.length)
+          if (maybeSent > 0 && outcome.status !== 404) expect(outcome.status).toBe(504)
+          if (maybeSent === 0) expect(outcome.status).not.toBe(504)
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })

@@ -23,6 +23,12 @@ describe('recognizeInbound', () => {
       [aCloudEvent('mns', aMessage()), aCloudEvent('kafka', aMessage())],
       'eventbridge',
     ],
+    [
+      'an array holding a CloudEvent among elements that are not',
+      [null, 5, { specversion: '1.0', id: 'no-type' }, aCloudEvent('mns', aMessage())],
+      'eventbridge',
+    ],
+    ['an array without any CloudEvent', [aMessage(), { specversion: '1.0', source: 's' }], 'direct'],
     ['a message', aMessage(), 'direct'],
     ['a batch of messages', { messages: [aMessage()] }, 'direct'],
     ['an empty array', [], 'direct'],
@@ -37,6 +43,14 @@ describe('recognizeInbound', () => {
 
     // Assess
     expect(inbound).toMatchObject({ kind: 'eventbridge', events: [{}, {}] })
+  })
+
+  it('keeps every element of a batch, CloudEvent or not, in its place', () => {
+    // Act
+    const inbound = recognizeInbound(asFcEvent([7, aCloudEvent('mns', 1, 'e1'), null]))
+
+    // Assess
+    expect(inbound).toMatchObject({ kind: 'eventbridge', events: [7, { id: 'e1' }, null] })
   })
 
   it('takes any other JSON as a direct invocation', () => {
@@ -74,6 +88,24 @@ describe('reading a timer payload', () => {
     // Assess
     expect(act).toThrow(/timer trigger "every-minute"/)
   })
+
+  it.each([
+    ['a number', 42, 'a number'],
+    ['an object', aMessage(), 'an object'],
+    ['an array', [aMessage()], 'an array'],
+    ['null', null, 'null'],
+    ['a boolean', true, 'a boolean'],
+  ])('refuses a payload that is %s with InvalidRequest, not a crash', (_, payload, named) => {
+    // Prepare
+    const event = { ...aTimerEvent(''), payload }
+
+    // Act
+    const act = () => bodyOf(asFcEvent(event))
+
+    // Assess
+    expect(act).toThrow(InvalidRequestError)
+    expect(act).toThrow(`timer trigger "every-minute" must be a string of JSON, not ${named}`)
+  })
 })
 
 describe('reading a CloudEvent', () => {
@@ -81,13 +113,13 @@ describe('reading a CloudEvent', () => {
     'reads the %s body field as JSON text',
     (source) => {
       // Act + Assess
-      expect(readCloudEventBody(aCloudEvent(source, aMessage()))).toEqual(aMessage())
+      expect(readCloudEventBody(aCloudEvent(source, aMessage()), 0)).toEqual(aMessage())
     },
   )
 
   it('takes Kafka’s JSON format, already parsed', () => {
     // Act + Assess
-    expect(readCloudEventBody(aCloudEvent('kafka', aMessage(), 'k1', true))).toEqual(aMessage())
+    expect(readCloudEventBody(aCloudEvent('kafka', aMessage(), 'k1', true), 0)).toEqual(aMessage())
   })
 
   it('decodes Kafka’s binary format from base64', () => {
@@ -95,24 +127,47 @@ describe('reading a CloudEvent', () => {
     const value = Buffer.from(JSON.stringify(aMessage())).toString('base64')
 
     // Act + Assess
-    expect(readCloudEventBody(aCloudEvent('kafka', value))).toEqual(aMessage())
+    expect(readCloudEventBody(aCloudEvent('kafka', value), 0)).toEqual(aMessage())
   })
 
   it.each([
     [
       'a body that is not JSON',
       aCloudEvent('mns', 'not json at all', 'e1'),
-      /e1: data.messageBody is not JSON/,
+      /e1" \(index 2\): data.messageBody is not JSON/,
     ],
     [
       'an unknown source type',
       { ...aCloudEvent('mns', aMessage(), 'e2'), type: 'oss:ObjectCreated:PutObject' },
-      /e2 has an unsupported type/,
+      /e2" \(index 2\) has an unsupported type/,
     ],
-    ['no body', { ...aCloudEvent('mns', aMessage(), 'e3'), data: {} }, /e3 has no data.messageBody/],
+    [
+      'no body',
+      { ...aCloudEvent('mns', aMessage(), 'e3'), data: {} },
+      /e3" \(index 2\) has no data.messageBody/,
+    ],
+    ['no data', { ...aCloudEvent('mns', aMessage(), 'e4'), data: undefined }, /e4" \(index 2\) has no data/],
+    ['null', null, /^CloudEvent at index 2 is not a CloudEvent/],
+    ['a number', 12, /^CloudEvent at index 2 is not a CloudEvent/],
+    ['an array', [aCloudEvent('mns', aMessage())], /^CloudEvent at index 2 is not a CloudEvent/],
+    [
+      'an object without type, by its id',
+      { ...aCloudEvent('mns', aMessage(), 'e5'), type: undefined },
+      /^CloudEvent "e5" \(index 2\) is not a CloudEvent/,
+    ],
+    [
+      'a CloudEvent without an id, by its index',
+      { ...aCloudEvent('mns', 'not json'), id: undefined },
+      /^CloudEvent at index 2: data.messageBody is not JSON/,
+    ],
+    [
+      'a CloudEvent whose id is not text, by its index',
+      { ...aCloudEvent('mns', aMessage()), id: 7, type: 'x' },
+      /^CloudEvent at index 2 has an unsupported type "x"/,
+    ],
   ])('refuses %s, naming the event', (_, event, message) => {
     // Act
-    const act = () => readCloudEventBody(event)
+    const act = () => readCloudEventBody(event, 2)
 
     // Assess
     expect(act).toThrow(InvalidRequestError)

@@ -1,0 +1,114 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { InvalidRequestError } from '../../../lib/errors.js'
+import { compactPayload } from '../../../lib/message/compact-json.js'
+import { tryParseJson } from '../../../lib/triggers/json.js'
+import { jsonPayloadText, numberToken } from '../../helpers/json-text.js'
+
+// A message parsed from text the way the gateway parses every request.
+function parsed(text: string): { payload?: unknown; messages?: { payload?: unknown }[] } {
+  const result = tryParseJson(Buffer.from(text), 'The test text')
+  if (!result.ok) throw result.error
+  return result.value as { payload?: unknown }
+}
+
+describe('compactPayload', () => {
+  it.each([
+    ['an integer over 2^64', '12345678901234567890'],
+    ['a nanosecond timestamp', '1732520940123456789'],
+    ['a fraction longer than a double holds', '0.1234567890123456789012345'],
+    ['an exponent past a double’s range', '1e400'],
+    ['an exponent below a double’s range', '1e-400'],
+    ['a trailing zero', '1.50'],
+    ['an upper-case exponent', '1E5'],
+    ['a minus zero', '-0'],
+    ['a minus zero fraction', '-0.0'],
+    ['an integer JavaScript would print with an exponent', '100000000000000000000000'],
+  ])('keeps %s as the caller wrote it', (_, number) => {
+    // Prepare
+    const message = parsed(`{"payload": {"value": ${number}, "list": [${number}]}}`)
+
+    // Act + Assess
+    expect(compactPayload(message)).toBe(`{"value":${number},"list":[${number}]}`)
+  })
+
+  it('keeps a number that is the whole payload', () => {
+    // Act + Assess
+    expect(compactPayload(parsed('{"payload": 12345678901234567890}'))).toBe('12345678901234567890')
+  })
+
+  it('keeps the numbers of every message of a batch', () => {
+    // Prepare
+    const body = parsed('{"messages": [{"payload": [1.0]}, {"payload": 2}, {"payload": {"n": 3e0}}]}')
+
+    // Act + Assess
+    expect(body.messages?.map(compactPayload)).toEqual(['[1.0]', '2', '{"n":3e0}'])
+  })
+
+  it('leaves text that looks like a number inside strings alone', () => {
+    // Act + Assess
+    expect(
+      compactPayload(parsed('{"payload": {"at": "2026-01-01T00:00:00.50Z", "n": 1.0, "s": "1.0"}}')),
+    ).toBe('{"at":"2026-01-01T00:00:00.50Z","n":1.0,"s":"1.0"}')
+  })
+
+  it('writes JSON.stringify’s text when no number would change', () => {
+    // Prepare: fractions and dates send the text to the exact check, which finds nothing to keep
+    const message = parsed(
+      '{"payload": {"t": 21.5, "at": "2026-11-25T07:49:00.000Z", "n": -3, "big": 9007199254740991}}',
+    )
+
+    // Act + Assess
+    expect(compactPayload(message)).toBe(JSON.stringify(message.payload))
+  })
+
+  it.each([
+    ['removes whitespace between tokens', '{ "a" :\n [ 1.0 ,\t2 ] }', '{"a":[1.0,2]}'],
+    ['writes escapes as JSON.stringify does', '{"s": "\\u0041\\/\\u00e9", "n": 1.0}', '{"s":"A/é","n":1.0}'],
+    [
+      'keeps the last of repeated keys, at the first one’s place',
+      '{"a": 1.0, "b": 2, "a": 2.50}',
+      '{"a":2.50,"b":2}',
+    ],
+    [
+      'puts integer-like keys first, in ascending order',
+      '{"b": 1.0, "2": 0, "1": 0}',
+      '{"1":0,"2":0,"b":1.0}',
+    ],
+  ])('%s', (_, payload, compact) => {
+    // Act + Assess
+    expect(compactPayload(parsed(`{"payload": ${payload}}`))).toBe(compact)
+  })
+
+  it('refuses rather than rounds when the text is nested too deeply to read its numbers', () => {
+    // Prepare: lossless-json's parser recurses, and 20,000 levels elsewhere overflow its stack
+    const message = parsed(`{"payload": 1.0, "other": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`)
+
+    // Act
+    const act = () => compactPayload(message)
+
+    // Assess
+    expect(act).toThrow(InvalidRequestError)
+    expect(act).toThrow('cannot be forwarded exactly')
+  })
+
+  it('gives back any JSON payload exactly, compacted', () => {
+    fc.assert(
+      fc.property(jsonPayloadText, ({ text, compact }) => {
+        // Act + Assess
+        expect(compactPayload(parsed(`{"payload": ${text}}`))).toBe(compact)
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+
+  it('gives back any number token exactly', () => {
+    fc.assert(
+      fc.property(numberToken, (number) => {
+        // Act + Assess
+        expect(compactPayload(parsed(`{"payload": [${number}]}`))).toBe(`[${number}]`)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+})
