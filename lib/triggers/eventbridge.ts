@@ -68,9 +68,14 @@ export function eventId(element: unknown): string | undefined {
  *   unknown or its body is not JSON
  */
 export function readCloudEventBody(element: unknown, index: number): unknown {
+  if (!isCloudEvent(element)) {
+    const id = eventId(element)
+    const named = id === undefined ? '' : ` (id ${JSON.stringify(id)})`
+    throw new InvalidRequestError(
+      `The element at index ${index}${named} is not a CloudEvent: specversion, source and type must be text`,
+    )
+  }
   const name = eventName(element, index)
-  if (!isCloudEvent(element))
-    throw new InvalidRequestError(`${name} is not a CloudEvent: specversion, source and type must be text`)
   const event = element
   const field = BODY_FIELD[event.type]
   if (field === undefined)

@@ -47,7 +47,7 @@ describe('an EventBridge batch with elements that are not CloudEvents', () => {
           index: 0,
           errors: [
             expect.objectContaining({
-              message: expect.stringContaining('CloudEvent at index 0 is not a CloudEvent'),
+              message: expect.stringContaining('The element at index 0 is not a CloudEvent'),
             }),
           ],
         },
@@ -57,7 +57,7 @@ describe('an EventBridge batch with elements that are not CloudEvents', () => {
           id: 'typeless',
           errors: [
             expect.objectContaining({
-              message: expect.stringContaining('"typeless" (index 3) is not a CloudEvent'),
+              message: expect.stringContaining('at index 3 (id "typeless") is not a CloudEvent'),
             }),
           ],
         },

@@ -147,13 +147,13 @@ describe('reading a CloudEvent', () => {
       /e3" \(index 2\) has no data.messageBody/,
     ],
     ['no data', { ...aCloudEvent('mns', aMessage(), 'e4'), data: undefined }, /e4" \(index 2\) has no data/],
-    ['null', null, /^CloudEvent at index 2 is not a CloudEvent/],
-    ['a number', 12, /^CloudEvent at index 2 is not a CloudEvent/],
-    ['an array', [aCloudEvent('mns', aMessage())], /^CloudEvent at index 2 is not a CloudEvent/],
+    ['null', null, /^The element at index 2 is not a CloudEvent/],
+    ['a number', 12, /^The element at index 2 is not a CloudEvent/],
+    ['an array', [aCloudEvent('mns', aMessage())], /^The element at index 2 is not a CloudEvent/],
     [
       'an object without type, by its id',
       { ...aCloudEvent('mns', aMessage(), 'e5'), type: undefined },
-      /^CloudEvent "e5" \(index 2\) is not a CloudEvent/,
+      /^The element at index 2 \(id "e5"\) is not a CloudEvent/,
     ],
     [
       'a CloudEvent without an id, by its index',
