@@ -144,7 +144,7 @@ describe('steering the embedded emulator', () => {
     expect(emulator?.describe().faults).toEqual([])
   })
 
-  it('injects faults from EMULATOR_FAULTS at start, and for a duration: resets until it ends, then 503', async () => {
+  it('injects faults from EMULATOR_FAULTS at start, and for a duration: resets until it ends, then 504 (a reset Pub may have published)', async () => {
     // Prepare: a 2 s deadline, so that the gateway gives up within the test
     const { url } = await start({ EMULATOR_FAULTS: 'reset:30s', DEADLINE_MARGIN_MS: '28000' })
 
@@ -153,7 +153,7 @@ describe('steering the embedded emulator', () => {
     const state = await control(url, 'GET', '')
 
     // Assess
-    expect(answer).toMatchObject({ status: 503, body: { error: { code: 'UpstreamUnavailable' } } })
+    expect(answer).toMatchObject({ status: 504, body: { error: { code: 'UpstreamTimeout' } } })
     expect(state.body.faults).toEqual([{ kind: 'reset', until: expect.any(String) }])
   })
 
