@@ -4,12 +4,14 @@
  * unless IOT_ENDPOINT is set. Settings come from s.yaml, then local defaults, `.env`, and the shell.
  */
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { buildOpenApiDocument } from '../../client/openapi.js'
-import { credentialsFor, loadConfig } from '../../lib/config.js'
+import { credentialsFor, type GatewayConfig, loadConfig } from '../../lib/config.js'
 import { ConfigurationError } from '../../lib/errors.js'
 import type { FcContext } from '../../lib/fc/types.js'
 import { DEV_CREDENTIALS, IotEmulator } from '../iot-emulator/server.js'
@@ -86,9 +88,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   }
   const environment = layerEnvironment(settings.environment, localDefaults, dotEnv, shell)
   let handler: FcHandler
+  let config: GatewayConfig
   try {
     // What the function would refuse on every invocation is refused now, before anything listens.
-    credentialsFor({}, loadConfig(environment))
+    config = loadConfig(environment)
+    credentialsFor({}, config)
     handler = loadHandler(options.bundle ?? 'dist/gateway/index.js')
   } catch (error) {
     await emulator?.stop()
@@ -126,14 +130,19 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     },
   })
 
+  // The deployment's own limits and the package's version, as its callers will meet them.
+  const openApi = buildOpenApiDocument({
+    maxBatchSize: config.maxBatchSize,
+    maxPayloadBytes: config.maxPayloadBytes,
+    version: packageVersion(),
+  })
+
   const server = createServer(async (request, response) => {
     const body = await readBody(request)
     const path = new URL(request.url ?? '/', 'http://local').pathname
     if (await answerLocalRoute(request, response, path, body, health, emulator)) return
     if (request.method === 'GET' && path === '/openapi.json') {
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(buildOpenApiDocument()))
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApi))
       return
     }
     const invoke = INVOKE_PATH.exec(path)
@@ -245,6 +254,11 @@ function loadHandler(bundle: string): FcHandler {
   } catch (error) {
     throw new LocalSettingsError(`Cannot load ${path}: run \`npm run build\` first`, { cause: error })
   }
+}
+
+function packageVersion(): string {
+  const path = fileURLToPath(new URL('../../package.json', import.meta.url))
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
 }
 
 // The emulator as the runner's settings start it: its devices, quota and faults.

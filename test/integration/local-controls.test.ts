@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EmulatorState } from '../../dev/iot-emulator/server.js'
 import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
@@ -223,6 +224,34 @@ describe('steering the embedded emulator', () => {
     // Assess
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NotFound' } } })
     expect(none).toMatchObject({ status: 404, body: { error: { code: 'NoEmulator' } } })
+  })
+})
+
+describe('GET /openapi.json', () => {
+  it('states the configured MAX_BATCH_SIZE and MAX_PAYLOAD_BYTES, and the package version', async () => {
+    // Prepare
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+    const { url } = await start({ MAX_BATCH_SIZE: '7', MAX_PAYLOAD_BYTES: '300' })
+
+    // Act
+    const document = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      info: { version: string; description: string }
+      components: {
+        schemas: Record<
+          string,
+          { properties: Record<string, { maxItems?: number; maxLength?: number; description?: string }> }
+        >
+      }
+    }
+
+    // Assess
+    expect(document.info.version).toBe(version)
+    expect(document.info.description).toContain('at most 7 messages (MAX_BATCH_SIZE)')
+    expect(document.components.schemas.PublishBatch?.properties.messages?.maxItems).toBe(7)
+    expect(document.components.schemas.PublishMessage?.properties.payloadBase64?.maxLength).toBe(400)
+    expect(document.components.schemas.PublishMessage?.properties.payload?.description).toContain(
+      'at most 300 bytes',
+    )
   })
 })
 
