@@ -5,11 +5,17 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { PublishMessage } from '../lib/message/schema.js'
-import { createGatewayClient, GatewayFailedError, GatewayRefusedError } from './gateway-client.js'
+import {
+  createGatewayClient,
+  GatewayFailedError,
+  GatewayRefusedError,
+  InvocationDeniedError,
+} from './gateway-client.js'
+import { localPort, readDotEnvFile } from './local-target.js'
 
 const HELP = `Usage: iot-pub publish [options]
 
-Publishes through the gateway: the local runner (default), a deployed HTTP trigger, or InvokeFunction.
+Publishes through the gateway: the local runner (default), a deployed HTTP trigger, or FC's invoke API.
 
 Message:
   --product <key>            product key (required unless --file)
@@ -24,15 +30,19 @@ Message:
   --prop <key=value>         MQTT 5 user property (repeat for more)
   --file <path|->            a message, {"messages": [...]} or an array of messages, from a file or stdin
 
-Target (default: the local runner at http://127.0.0.1:9000/ with its local key):
+Target (default: the local runner at http://127.0.0.1:<PORT>/, PORT from the shell or .env, else 9000):
   --url <url>                the HTTP trigger URL
-  --api-key <key>            API key for --url (or IOT_PUB_API_KEY)
-  --function <name>          invoke this function with @alicloud/fc2 instead; needs:
+  --api-key <key>            API key (or IOT_PUB_API_KEY; the local runner's own key by default)
+  --function <name>          invoke this function through FC's invoke API instead
+                             (POST /2023-03-30/functions/<name>/invocations); needs:
   --account-id <id>          the account that owns the function
   --region <region>          its region, e.g. cn-shanghai
-  --service <name>           the FC service to reach it under (default: default)
-  --endpoint <url>           override the FC endpoint
                              credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
+  --qualifier <q>            a version or alias (default: LATEST)
+  --async                    queue the invocation (x-fc-invocation-type: Async); FC retries it
+  --log                      print the tail of the function's log to stderr (x-fc-log-type: Tail)
+  --service <name>           only for a function in an FC 2.0 service: the 2016-08-15 path
+  --endpoint <url>           override https://<account-id>.<region>.fc.aliyuncs.com
 
   -h, --help                 this help
 
@@ -55,6 +65,9 @@ const OPTIONS = {
   function: { type: 'string' },
   'account-id': { type: 'string' },
   region: { type: 'string' },
+  qualifier: { type: 'string' },
+  async: { type: 'boolean' },
+  log: { type: 'boolean' },
   service: { type: 'string' },
   endpoint: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -68,6 +81,8 @@ export interface CliIo {
   err: (text: string) => void
   stdin: () => string
   env: Record<string, string | undefined>
+  /** The `.env` file's variables, for the local runner's PORT. @default the `.env` of the working directory */
+  dotEnv?: () => Record<string, string>
 }
 
 class UsageError extends Error {}
@@ -89,6 +104,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     if (parsed.positionals[0] !== 'publish')
       throw new UsageError(`unknown command "${parsed.positionals[0] ?? ''}"`)
     body = requestBody(flags, io)
+    const invokeOnly = (['qualifier', 'async', 'log', 'service', 'account-id', 'region'] as const).filter(
+      (flag) => flags[flag] !== undefined,
+    )
+    if (!flags.function && invokeOnly.length > 0)
+      throw new UsageError(`--${invokeOnly[0]} goes with --function, not an HTTP target`)
+    if (flags.function && flags.url) throw new UsageError('give --url or --function, not both')
   } catch (error) {
     io.err(`iot-pub: ${(error as Error).message}\nRun iot-pub --help for the options.`)
     return 2
@@ -132,7 +153,8 @@ function requestBody(flags: Flags, io: CliIo): unknown {
 }
 
 async function viaHttp(flags: Flags, body: unknown, io: CliIo): Promise<{ ok: boolean; body: unknown }> {
-  const url = flags.url ?? 'http://127.0.0.1:9000/'
+  const url =
+    flags.url ?? `http://127.0.0.1:${asUsage(() => localPort(io.env, (io.dotEnv ?? readDotEnvFile)()))}/`
   const apiKey = flags['api-key'] ?? io.env.IOT_PUB_API_KEY ?? (flags.url ? undefined : 'local-dev-key')
   const response = await fetch(url, {
     method: 'POST',
@@ -162,18 +184,35 @@ async function viaInvokeFunction(
   if (!accessKeyId || !accessKeySecret) {
     throw new UsageError('--function needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET')
   }
-  const client = createGatewayClient({
-    accountId,
-    region,
-    credentials: { accessKeyId, accessKeySecret, securityToken: io.env.ALIBABA_CLOUD_SECURITY_TOKEN },
-    functionName: flags.function ?? '',
-    service: flags.service,
-    endpoint: flags.endpoint,
-  })
+  const client = asUsage(() =>
+    createGatewayClient({
+      accountId,
+      region,
+      credentials: { accessKeyId, accessKeySecret, securityToken: io.env.ALIBABA_CLOUD_SECURITY_TOKEN },
+      functionName: flags.function ?? '',
+      qualifier: flags.qualifier,
+      service: flags.service,
+      endpoint: flags.endpoint,
+      onLog: flags.log ? (log) => io.err(log) : undefined,
+    }),
+  )
   const batch = body as { messages?: PublishMessage[] }
+  if (flags.async) {
+    const queued = await client.publishAsync(batch.messages ?? (body as PublishMessage))
+    return { ok: true, body: { queued: true, ...queued } }
+  }
   if (!Array.isArray(batch.messages)) return { ok: true, body: await client.publish(body as PublishMessage) }
   const results = await client.publishBatch(batch.messages)
   return { ok: results.every((result) => 'messageId' in result), body: { results } }
+}
+
+// The client refuses a malformed target (a function name, a PORT) with a TypeError before any call.
+function asUsage<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (error) {
+    throw error instanceof TypeError ? new UsageError(error.message) : error
+  }
 }
 
 function asJsonOrText(value: string): unknown {
@@ -186,8 +225,13 @@ function asJsonOrText(value: string): unknown {
 
 function describe(error: unknown): string {
   if (error instanceof GatewayRefusedError)
-    return `refused: ${error.message}${error.details.map((d) => `\n  ${d.pointer} ${d.message}`).join('')}`
+    // The message names the first offending field; the others follow, one a line.
+    return `refused: ${error.message}${error.details
+      .slice(1)
+      .map((d) => `\n  ${d.pointer} ${d.message}`)
+      .join('')}`
   if (error instanceof GatewayFailedError) return `failed (a retry may help): ${error.message}`
+  if (error instanceof InvocationDeniedError) return `denied by Function Compute: ${error.message}`
   return (error as Error).message ?? String(error)
 }
 

@@ -1,66 +1,77 @@
 /**
- * A typed client for services that call the gateway through Function Compute's invoke API
- * (`@alicloud/fc2`). Messages are typed from the gateway's own schema; function errors, which fc2
- * returns as ordinary answers, become typed errors.
+ * A typed client for services that publish through the gateway with Function Compute's invoke API
+ * (FC 3.0's 2023-03-30 path, through `@alicloud/fc2`). Messages are typed from the gateway's own
+ * schema; every failure becomes one of the client's three errors, each saying whether a retry may help.
  */
-import FCClient from '@alicloud/fc2'
 import type { ErrorBody } from '../lib/errors.js'
 import type { PublishResult } from '../lib/iot/publisher.js'
 import type { PublishMessage } from '../lib/message/schema.js'
+import { GatewayFailedError, GatewayRefusedError } from './errors.js'
+import { createInvoker, type InvokeAnswer } from './fc-invoke.js'
 
+export {
+  type GatewayClientError,
+  GatewayFailedError,
+  GatewayRefusedError,
+  InvocationDeniedError,
+} from './errors.js'
+export { fcEndpoint } from './fc-invoke.js'
 export type { PublishMessage, PublishResult }
 
 /** Where the gateway function is and who calls it. */
 export interface GatewayClientOptions {
-  /** The Alibaba Cloud account that owns the function. */
+  /** The Alibaba Cloud account that owns the function (its digits). */
   accountId: string
+  /** The function's region, e.g. `cn-shanghai`. */
   region: string
-  /** The caller's RAM credentials; they need fc:InvokeFunction on the function. */
+  /** The caller's RAM credentials; they need `fc:InvokeFunction` on the function. */
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string }
   functionName: string
-  /** The FC 2.0 service the function is reached under. @default 'default' */
+  /** A version or alias of the function. @default undefined (LATEST) */
+  qualifier?: string
+  /**
+   * Only for a function that still lives in an FC 2.0 service: calls the 2016-08-15 path with this
+   * service name. @default undefined (FC 3.0's 2023-03-30 path)
+   */
   service?: string
   /** Overrides `https://<accountId>.<region>.fc.aliyuncs.com`, e.g. the local runner. @default undefined */
   endpoint?: string
   /** Timeout of one invocation. @default 60000 */
   timeoutMs?: number
+  /**
+   * Receives the tail of the function's log (up to 4 KB) after each synchronous invocation; given, the
+   * client asks for it with `x-fc-log-type: Tail`. @default undefined (`x-fc-log-type: None`)
+   */
+  onLog?: (log: string, fcRequestId: string | undefined) => void
 }
 
 /** One message's outcome in a batch: published, or refused with its error and HTTP status. */
 export type BatchItemResult = PublishResult | { error: ErrorBody; status: number }
 
+/** FC's receipt for an asynchronous invocation: it has been queued, not yet run. */
+export interface QueuedInvocation {
+  /** FC's `x-fc-request-id` of the invocation, to find it in the function's logs. */
+  fcRequestId: string | undefined
+}
+
 /** Publishes through the gateway. */
 export interface GatewayClient {
-  /** @throws GatewayRefusedError, GatewayFailedError */
+  /**
+   * Publishes one message and waits for IoT's ids.
+   * @throws GatewayRefusedError, GatewayFailedError, InvocationDeniedError
+   */
   publish(message: PublishMessage): Promise<PublishResult>
-  /** @throws GatewayRefusedError for the whole batch, GatewayFailedError when a retry may help */
+  /**
+   * Publishes a batch and returns a result per message, in order.
+   * @throws GatewayRefusedError for the whole batch, GatewayFailedError when a retry may help, InvocationDeniedError
+   */
   publishBatch(messages: PublishMessage[]): Promise<BatchItemResult[]>
-}
-
-/** The gateway refused the request; sending it again unchanged cannot succeed. */
-export class GatewayRefusedError extends Error {
-  readonly code: string
-  readonly details: ErrorBody['details']
-  readonly iotCode?: string
-
-  constructor(error: ErrorBody) {
-    super(`${error.code}: ${error.message}`)
-    this.name = 'GatewayRefusedError'
-    this.code = error.code
-    this.details = error.details ?? []
-    this.iotCode = error.iotCode
-  }
-}
-
-/** The invocation failed for a reason a later retry may cure (throttling, an outage, a timeout). */
-export class GatewayFailedError extends Error {
-  readonly code: string
-
-  constructor(message: string, code: string) {
-    super(message)
-    this.name = 'GatewayFailedError'
-    this.code = code
-  }
+  /**
+   * Queues a message or a batch with `x-fc-invocation-type: Async`: FC runs it later and retries a
+   * failed run as the function's `asyncInvokeConfig` says (3 times by default).
+   * @throws GatewayFailedError, InvocationDeniedError when FC does not take the invocation
+   */
+  publishAsync(messages: PublishMessage | PublishMessage[]): Promise<QueuedInvocation>
 }
 
 /**
@@ -70,34 +81,51 @@ export class GatewayFailedError extends Error {
  * const { messageId } = await gateway.publish({ productKey: 'a1Q5XoYxxxx', deviceName: 'device1', topic: 'get', payload: { on: true } })
  */
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
-  const fc = new FCClient(options.accountId, {
-    accessKeyID: options.credentials.accessKeyId,
-    accessKeySecret: options.credentials.accessKeySecret,
-    securityToken: options.credentials.securityToken,
-    region: options.region,
-    endpoint: options.endpoint,
-    timeout: options.timeoutMs,
-  })
-  const invoke = async (event: unknown): Promise<unknown> => {
-    const { headers, data } = await fc.invokeFunction(
-      options.service ?? 'default',
-      options.functionName,
-      JSON.stringify(event),
-    )
-    // fc2 does not throw for a function error: FC marks it with a header on a 2xx answer.
-    if (headers['x-fc-error-type']) {
-      const message = String(
-        (data as { errorMessage?: unknown } | undefined)?.errorMessage ?? 'The invocation failed',
-      )
-      throw new GatewayFailedError(message, message.split(':')[0] ?? 'InvocationFailed')
-    }
-    const refused = (data as { error?: ErrorBody } | undefined)?.error
-    if (refused) throw new GatewayRefusedError(refused)
-    return data
+  const invoke = createInvoker(options)
+  const logType = options.onLog ? 'Tail' : 'None'
+  const invokeSync = async (event: unknown): Promise<unknown> => {
+    const answer = await invoke({ payload: JSON.stringify(event), invocationType: 'Sync', logType })
+    const fcRequestId = answer.headers['x-fc-request-id']
+    const log = answer.headers['x-fc-log-result']
+    if (options.onLog && log) options.onLog(Buffer.from(log, 'base64').toString('utf8'), fcRequestId)
+    return readResult(answer, fcRequestId)
   }
   return {
-    publish: async (message) => (await invoke(message)) as PublishResult,
+    publish: async (message) => (await invokeSync(message)) as PublishResult,
     publishBatch: async (messages) =>
-      ((await invoke({ messages })) as { results: BatchItemResult[] }).results,
+      ((await invokeSync({ messages })) as { results: BatchItemResult[] }).results,
+    publishAsync: async (messages) => {
+      const event = Array.isArray(messages) ? { messages } : messages
+      const answer = await invoke({
+        payload: JSON.stringify(event),
+        invocationType: 'Async',
+        logType: 'None',
+      })
+      return { fcRequestId: answer.headers['x-fc-request-id'] }
+    },
+  }
+}
+
+// The function's result: fc2 parses it only when FC labels it JSON, and returns function errors as answers.
+function readResult({ headers, data }: InvokeAnswer, fcRequestId: string | undefined): unknown {
+  const result = typeof data === 'string' ? parseOrKeep(data) : data
+  if (headers['x-fc-error-type']) {
+    const message = String(
+      (result as { errorMessage?: unknown } | undefined)?.errorMessage ?? 'The invocation failed',
+    )
+    // The gateway fails an invocation with "<Code>: <message>".
+    const code = /^([A-Za-z][\w.]*):/.exec(message)?.[1] ?? String(headers['x-fc-error-type'])
+    throw new GatewayFailedError(message, code, { fcRequestId })
+  }
+  const refused = (result as { error?: ErrorBody } | undefined)?.error
+  if (refused) throw new GatewayRefusedError(refused)
+  return result
+}
+
+function parseOrKeep(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
   }
 }

@@ -52,7 +52,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '500': 'The gateway is misconfigured or failed unexpectedly',
   '502': 'IoT Platform refused the gateway’s own credentials or instance',
   '503': 'IoT Platform is unavailable',
-  '504': 'IoT Platform did not answer in time',
+  '504': 'IoT Platform did not confirm the publish; the message may have been published',
 }
 
 /** What the document states of a deployment. */

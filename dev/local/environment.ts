@@ -1,30 +1,42 @@
 /**
  * The function's settings for local runs, as on FC: `s.yaml`'s environment variables, then a `.env`
- * file, then the shell, each overriding the one before. Also reads the function's timeout and memory.
+ * file, then the shell, each overriding the one before. Also reads the function's name, region,
+ * timeout, memory and HTTP trigger.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { parseEnv } from 'node:util'
+import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
+import { readDotEnvFile } from '../../client/local-target.js'
 
 /** What `s.yaml` says of the function. */
 export interface FunctionSettings {
   name: string
+  region: string
   timeout: number
   memory: number
   environment: Record<string, string>
+  /** The HTTP trigger's `authType`, or undefined when the function has no HTTP trigger. */
+  httpAuthType?: string
 }
 
 /**
- * Reads the gateway resource of an `s.yaml`, filling `${vars.x}` from its `vars`.
- * @example readFunctionSettings('s.yaml').timeout // 30
+ * Reads the gateway resource of an `s.yaml` as Serverless Devs renders it: `${vars.x}` from its
+ * `vars`, `${env('X')}` (or `${env.X}`) from `variables`, the `.env` file and shell it is deployed from.
+ * @example readFunctionSettings('s.yaml', process.env).timeout // 30
  */
-export function readFunctionSettings(path = 's.yaml'): FunctionSettings {
+export function readFunctionSettings(
+  path = 's.yaml',
+  variables: Record<string, string | undefined> = {},
+): FunctionSettings {
   const project = parse(readFileSync(path, 'utf8')) as {
     vars?: Record<string, unknown>
     resources: { gateway: { props: Record<string, unknown> } }
   }
   const fill = (value: unknown) =>
-    String(value).replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars?.[name] ?? ''))
+    String(value)
+      .replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars?.[name] ?? ''))
+      .replace(/\$\{env\(['"](\w+)['"]\)\}|\$\{env\.(\w+)\}/g, (_, quoted?: string, dotted?: string) => {
+        return variables[quoted ?? dotted ?? ''] ?? ''
+      })
   const props = project.resources.gateway.props
   const environment = Object.fromEntries(
     Object.entries((props.environmentVariables ?? {}) as Record<string, unknown>).map(([name, value]) => [
@@ -32,11 +44,14 @@ export function readFunctionSettings(path = 's.yaml'): FunctionSettings {
       fill(value),
     ]),
   )
+  const triggers = (props.triggers ?? []) as { triggerType?: string; triggerConfig?: { authType?: string } }[]
   return {
     name: fill(props.functionName),
+    region: fill(props.region),
     timeout: Number(props.timeout ?? 3),
     memory: Number(props.memorySize ?? 512),
     environment,
+    httpAuthType: triggers.find((trigger) => trigger.triggerType === 'http')?.triggerConfig?.authType,
   }
 }
 
@@ -55,6 +70,4 @@ export function layerEnvironment(...layers: Record<string, string | undefined>[]
 }
 
 /** The variables of a `.env` file, or none when there is no such file. */
-export function readDotEnv(path = '.env'): Record<string, string> {
-  return existsSync(path) ? (parseEnv(readFileSync(path, 'utf8')) as Record<string, string>) : {}
-}
+export const readDotEnv: (path?: string) => Record<string, string> = readDotEnvFile

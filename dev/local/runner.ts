@@ -1,23 +1,26 @@
 /**
  * The local gateway behind `npm start`: the built FC handler behind the two ways FC is reached, an
- * HTTP trigger (any path) and the invoke API `@alicloud/fc2` calls, with an embedded IoT emulator
- * unless IOT_ENDPOINT is set. Settings come from s.yaml, then local defaults, `.env`, and the shell.
+ * HTTP trigger (any path) and FC's invoke API (2023-03-30, and 2016-08-15 for FC 2.0 services), with an
+ * embedded IoT emulator unless IOT_ENDPOINT is set. Settings come from s.yaml, then local defaults,
+ * `.env`, and the shell. Each invocation has one request id: in the event, the context, the logs and
+ * the `x-fc-request-id` answer header.
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildOpenApiDocument } from '../../client/openapi.js'
-import { credentialsFor, type GatewayConfig, loadConfig } from '../../lib/config.js'
+import { credentialsFor, loadConfig } from '../../lib/config.js'
 import { ConfigurationError } from '../../lib/errors.js'
 import type { FcContext } from '../../lib/fc/types.js'
 import { DEV_CREDENTIALS, IotEmulator } from '../iot-emulator/server.js'
 import { layerEnvironment, readDotEnv, readFunctionSettings } from './environment.js'
 import { toFcHttpEvent, writeFcHttpResponse } from './fc-http-event.js'
-import { type FcCallerCredentials, verifyFcSignature } from './fc-signature.js'
+import type { FcCallerCredentials } from './fc-signature.js'
+import { answerInvoke, matchInvokePath } from './invoke-api.js'
 import { answerLocalRoute, type LocalHealth } from './local-routes.js'
 import { type LocalSettings, LocalSettingsError, readLocalSettings } from './local-settings.js'
 
@@ -25,7 +28,7 @@ type FcHandler = (event: Buffer, context: FcContext) => Promise<unknown>
 
 /** How the local gateway starts. */
 export interface LocalGatewayOptions {
-  /** Port to listen on; 0 picks a free one. @default PORT, else 9000 */
+  /** Port to listen on; 0 picks a free one. @default PORT from the shell, else from `.env`, else 9000 */
   port?: number
   /** Address to listen on. @default HOST, else '127.0.0.1' */
   host?: string
@@ -35,6 +38,12 @@ export interface LocalGatewayOptions {
   project?: string
   /** A dotenv file overriding s.yaml. @default '.env' */
   dotEnv?: string
+  /**
+   * How InvokeFunction calls reach the function: as an HTTP event, as FC was seen to deliver them to a
+   * function with an HTTP trigger, or as the payload alone. @default 'http-event' when s.yaml has an
+   * HTTP trigger, else 'payload'
+   */
+  invokeDelivery?: 'http-event' | 'payload'
 }
 
 /** A running local gateway. */
@@ -46,6 +55,10 @@ export interface LocalGateway {
   environment: Record<string, string>
   /** The function's name in s.yaml, which the invoke API answers to. */
   functionName: string
+  /** The account id the local invoke API stands for. */
+  accountId: string
+  /** The function's region in s.yaml. */
+  region: string
   /** The runner's own settings (port, logs, the emulator's start-up state). */
   settings: LocalSettings
   /** What `GET /health` answers. */
@@ -62,7 +75,11 @@ export const LOCAL_FC_CALLER: FcCallerCredentials = {
   accessKeySecret: 'local-fc-caller-secret',
 }
 
-const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/
+/** The account the local invoke API answers for (any accountId a caller names reaches it). */
+export const LOCAL_ACCOUNT_ID = '1234567890'
+
+// A request whose Host names FC's API domain goes to the invoke API, as FC routes by host.
+const API_HOST = /^\d+\.[a-z0-9-]+\.fc\.aliyuncs\.com(:\d+)?$/i
 
 /**
  * Starts the emulator (when needed) and the HTTP server, after checking every setting: a setting the
@@ -71,24 +88,33 @@ const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invoc
  * @example const gateway = await startLocalGateway({ port: 0 }); await fetch(gateway.url, …)
  */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
-  const settings = readFunctionSettings(options.project ?? 's.yaml')
   const dotEnv = readDotEnv(options.dotEnv ?? '.env')
   const shell = process.env as Record<string, string | undefined>
+  // s.yaml's ${env('X')} is rendered from the .env file and the shell, as `s deploy` does.
+  const settings = readFunctionSettings(options.project ?? 's.yaml', { ...dotEnv, ...shell })
   const local = readLocalSettings(layerEnvironment(dotEnv, shell), process.stdout.isTTY === true)
   const emulator = (dotEnv.IOT_ENDPOINT ?? shell.IOT_ENDPOINT) ? undefined : startupEmulator(local)
-  // No FC sits in front locally, so HTTP callers present a key even where s.yaml leaves auth to FC.
-  const localDefaults = {
-    GATEWAY_AUTH: 'api-key',
-    GATEWAY_API_KEYS: LOCAL_API_KEY,
-    ...(emulator && {
-      IOT_ENDPOINT: await emulator.start(),
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
-    }),
-  }
-  const environment = layerEnvironment(settings.environment, localDefaults, dotEnv, shell)
+  const environment = layerEnvironment(
+    // The local key, only when neither s.yaml nor .env nor the shell gives keys.
+    { GATEWAY_API_KEYS: LOCAL_API_KEY },
+    settings.environment,
+    // No FC sits in front locally, so HTTP callers present a key even where s.yaml leaves auth to FC.
+    { GATEWAY_AUTH: 'api-key' },
+    dotEnv,
+    shell,
+    // The emulator accepts its own keys only: a developer's real ALIBABA_CLOUD_* keys in the shell must
+    // neither reach it nor send messages anywhere but IOT_ENDPOINT.
+    emulator
+      ? {
+          IOT_ENDPOINT: await emulator.start(),
+          ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret,
+        }
+      : {},
+  )
+  if (emulator) delete environment.ALIBABA_CLOUD_SECURITY_TOKEN
   let handler: FcHandler
-  let config: GatewayConfig
+  let config: ReturnType<typeof loadConfig>
   try {
     // What the function would refuse on every invocation is refused now, before anything listens.
     config = loadConfig(environment)
@@ -100,18 +126,28 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   }
   // The function reads its settings from the process environment, as on FC.
   Object.assign(process.env, environment)
-  const context = (): FcContext => ({
-    requestId: randomUUID(),
-    function: {
-      name: settings.name,
-      handler: 'index.handler',
-      memory: settings.memory,
-      timeout: settings.timeout,
-    },
-    region: environment.IOT_REGION,
-    accountId: 'local',
-  })
-
+  if (emulator) delete process.env.ALIBABA_CLOUD_SECURITY_TOKEN
+  const run = (event: Buffer, requestId: string) =>
+    handler(event, {
+      requestId,
+      function: {
+        name: settings.name,
+        handler: 'index.handler',
+        memory: settings.memory,
+        timeout: settings.timeout,
+      },
+      region: settings.region,
+      accountId: LOCAL_ACCOUNT_ID,
+    })
+  const invokeApi = {
+    name: settings.name,
+    accountId: LOCAL_ACCOUNT_ID,
+    region: settings.region,
+    callers: [LOCAL_FC_CALLER],
+    delivery: options.invokeDelivery ?? (settings.httpAuthType === undefined ? 'payload' : 'http-event'),
+    run,
+  } as const
+  const triggerDomain = `${settings.name}-local.${settings.region}.fcapp.run`
   const port = options.port ?? local.port
   const health = (): LocalHealth => ({
     status: 'ok',
@@ -129,7 +165,6 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       }),
     },
   })
-
   // The deployment's own limits and the package's version, as its callers will meet them.
   const openApi = buildOpenApiDocument({
     maxBatchSize: config.maxBatchSize,
@@ -139,23 +174,29 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 
   const server = createServer(async (request, response) => {
     const body = await readBody(request)
+    const requestId = randomUUID()
     const path = new URL(request.url ?? '/', 'http://local').pathname
     if (await answerLocalRoute(request, response, path, body, health, emulator)) return
     if (request.method === 'GET' && path === '/openapi.json') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApi))
       return
     }
-    const invoke = INVOKE_PATH.exec(path)
-    if (request.method === 'POST' && invoke) {
-      await answerInvoke(request, response, invoke[2] ?? '', settings.name, () => handler(body, context()))
+    if (matchInvokePath(request.url ?? '/') || API_HOST.test(request.headers.host ?? '')) {
+      await answerInvoke(request, response, body, invokeApi, requestId)
       return
     }
-    const event = toFcHttpEvent(request, body, 'local')
+    // The trigger's domain is FC's, never the caller's Host header.
+    const event = toFcHttpEvent(request, body, {
+      requestId,
+      accountId: LOCAL_ACCOUNT_ID,
+      domainName: triggerDomain,
+      textBody: 'text-types',
+    })
     try {
-      writeFcHttpResponse(response, await handler(Buffer.from(JSON.stringify(event)), context()))
+      writeFcHttpResponse(response, await run(Buffer.from(JSON.stringify(event)), requestId), requestId)
     } catch {
       // FC answers a failed HTTP invocation with 502; the handler already logged why.
-      writeFcHttpResponse(response, undefined)
+      writeFcHttpResponse(response, undefined, requestId)
     }
   })
   try {
@@ -171,6 +212,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     emulator,
     environment,
     functionName: settings.name,
+    accountId: LOCAL_ACCOUNT_ID,
+    region: settings.region,
     settings: local,
     health,
     async stop() {
@@ -179,63 +222,6 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       await emulator?.stop()
     },
   }
-}
-
-// The invoke API as FC serves it: signed requests, Async answered 202, function errors as 2xx with x-fc-error-type.
-async function answerInvoke(
-  request: IncomingMessage,
-  response: ServerResponse,
-  functionName: string,
-  deployedName: string,
-  invoke: () => Promise<unknown>,
-): Promise<void> {
-  const requestId = randomUUID()
-  const headers = Object.fromEntries(
-    Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
-  )
-  const refusal = verifyFcSignature('POST', new URL(request.url ?? '/', 'http://local').pathname, headers, [
-    LOCAL_FC_CALLER,
-  ])
-  if (refusal)
-    return sendJson(
-      response,
-      refusal.status,
-      { ErrorCode: refusal.code, ErrorMessage: refusal.message },
-      requestId,
-    )
-  if (functionName !== deployedName) {
-    return sendJson(
-      response,
-      404,
-      { ErrorCode: 'FunctionNotFound', ErrorMessage: `function ${functionName} does not exist` },
-      requestId,
-    )
-  }
-  if (headers['x-fc-invocation-type']?.toLowerCase() === 'async') {
-    response.writeHead(202, { 'x-fc-request-id': requestId }).end()
-    // Run later, as FC's async queue does; its outcome goes to the log like any invocation's.
-    setImmediate(() => void invoke().catch(() => undefined))
-    return
-  }
-  try {
-    sendJson(response, 200, await invoke(), requestId)
-  } catch (error) {
-    const { name = 'Error', message = String(error) } = error as Error
-    sendJson(response, 200, { errorMessage: message, errorType: name }, requestId, {
-      'x-fc-error-type': 'UnhandledInvocationError',
-    })
-  }
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  requestId: string,
-  headers = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'x-fc-request-id': requestId, ...headers })
-  response.end(JSON.stringify(body))
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

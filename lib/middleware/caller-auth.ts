@@ -1,6 +1,8 @@
 /**
  * Middleware that authenticates HTTP callers before anything else is done for them. Direct
- * invocations and event triggers are authenticated by FC itself (RAM), so they pass.
+ * invocations and event triggers are authenticated by FC itself (RAM), so they pass; that includes an
+ * InvokeFunction call FC hands over in the HTTP shape, which `recognizeInbound` has already made a
+ * direct invocation on the strength of FC's own `requestContext.domainName` alone.
  */
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { GatewayContext } from '../context.js'

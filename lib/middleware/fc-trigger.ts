@@ -25,7 +25,8 @@ type TriggerRequest = Request<Inbound, unknown, Error, FcContext> & { startedAt?
 export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, unknown, Error, FcContext> {
   const fcTriggerBefore = (request: TriggerRequest) => {
     request.startedAt = performance.now()
-    request.event = recognizeInbound(request.event)
+    const { accountId, region } = request.context
+    request.event = recognizeInbound(request.event, { accountId, region })
   }
 
   const fcTriggerAfter = (request: TriggerRequest) => {

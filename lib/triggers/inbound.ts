@@ -5,6 +5,7 @@
 import type { FcHttpEvent } from '../fc/types.js'
 import { isCloudEvent, isCloudEventBatch } from './eventbridge.js'
 import { isHttpEvent, readHttpBody } from './http.js'
+import { type InvocationOrigin, isInvokeApiEvent, readInvokeApiPayload } from './invoke-api.js'
 import { type ParsedJson, tryParseJson } from './json.js'
 import { type FcTimerEvent, isTimerEvent, readTimerPayload } from './timer.js'
 
@@ -22,15 +23,20 @@ export type TriggerKind = Inbound['kind']
  * Decodes FC's raw event without throwing: text that is not JSON is a direct invocation whose payload
  * will be reported as malformed.
  * @param raw - what FC passed: a Buffer, or already-parsed JSON when a tool calls the handler
+ * @param origin - the account and region of FC's context, which tell FC's invoke API from a trigger URL
  */
-export function recognizeInbound(raw: unknown): Inbound {
+export function recognizeInbound(raw: unknown, origin?: InvocationOrigin): Inbound {
   const payload: ParsedJson =
     Buffer.isBuffer(raw) || typeof raw === 'string'
       ? tryParseJson(raw, 'The invocation payload', (value) => !isHttpEvent(value))
       : { ok: true, value: raw }
   if (!payload.ok) return { kind: 'direct', payload }
   const { value } = payload
-  if (isHttpEvent(value)) return { kind: 'http', event: value }
+  if (isHttpEvent(value)) {
+    // An InvokeFunction call FC delivered in the HTTP shape is a direct invocation (see invoke-api.ts).
+    if (isInvokeApiEvent(value, origin)) return { kind: 'direct', payload: readInvokeApiPayload(value) }
+    return { kind: 'http', event: value }
+  }
   if (isTimerEvent(value)) return { kind: 'timer', event: value }
   if (isCloudEventBatch(value)) return { kind: 'eventbridge', events: value }
   if (isCloudEvent(value)) return { kind: 'eventbridge', events: [value] }

@@ -4,6 +4,8 @@ import { resolve } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { readFunctionSettings } from '../../dev/local/environment.js'
+import { loadConfig } from '../../lib/config.js'
 import { readPublishRequest } from '../../lib/message/publish-request.js'
 
 const require = createRequire(import.meta.url)
@@ -11,10 +13,17 @@ const project = parse(readFileSync('s.yaml', 'utf8'))
 const gateway = project.resources.gateway
 const props = gateway.props
 
-// Serverless Devs fills ${vars.x} from the vars block; config() comes from the deployer's access keys.
-const resolvedProps = JSON.parse(
-  JSON.stringify(props).replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars[name])),
-)
+// Serverless Devs fills ${vars.x} from the vars block, ${env('X')} from the deployer's shell or .env, and
+// config() from the deployer's access keys.
+function render(text: string): string {
+  return text
+    .replace(/\$\{vars\.(\w+)\}/g, (_, name: string) => String(project.vars[name]))
+    .replace(/\$\{env\('(\w+)'\)\}/g, (_, name: string) =>
+      name === 'GATEWAY_API_KEYS' ? 'deployer-key' : '',
+    )
+    .replace(/\$\{config\('AccountID'\)\}/g, '1234567890')
+}
+const resolvedProps = JSON.parse(render(JSON.stringify(props)))
 
 // The fc3 component's JSON Schema, kept beside the tests so that a clone anywhere can run them.
 const SCHEMA = 'test/fixtures/fc3-component-schema.json'
@@ -22,16 +31,21 @@ const SHARED_SCHEMA = '../shared/fc3-component-schema.json'
 const schema = JSON.parse(readFileSync(SCHEMA, 'utf8'))
 const validateProps = new Ajv({ strict: false, allErrors: true }).compile(schema)
 
-// The commented-out example triggers, uncommented.
-function exampleTriggers(): unknown[] {
+// A commented-out example, uncommented and rendered: the block after `# --- example: <name>`.
+function example(name: string): unknown {
   const text = readFileSync('s.yaml', 'utf8')
-  const block = text.slice(text.indexOf('# --- example:'), text.indexOf('# --- end of example'))
+  const start = text.indexOf(`# --- example: ${name}`)
+  if (start < 0) throw new Error(`s.yaml has no example ${name}`)
+  const block = text.slice(start, text.indexOf('# --- end of example', start))
   const lines = block
     .split('\n')
     .slice(1)
     .map((line) => line.replace(/^(\s*)# ?/, '$1'))
-  return parse(lines.join('\n'))
+  return parse(render(lines.join('\n')))
 }
+const exampleTriggers = () => example('MNS queue trigger') as Record<string, unknown>[]
+const httpTrigger = () =>
+  props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'http')
 
 describe('the fc3 schema the tests use', () => {
   it('is the one shared with the project, wherever that copy is present', () => {
@@ -56,6 +70,65 @@ describe('s.yaml', () => {
     // Assess
     expect(validateProps.errors ?? []).toEqual([])
     expect(valid).toBe(true)
+  })
+
+  it('keeps its commented-out asyncInvokeConfig valid once uncommented, with an onFailure destination', () => {
+    // Prepare
+    const withExample = { ...resolvedProps, ...(example('asyncInvokeConfig') as object) }
+
+    // Act
+    const valid = validateProps(withExample)
+
+    // Assess
+    expect(validateProps.errors ?? []).toEqual([])
+    expect(valid).toBe(true)
+    expect(withExample.asyncInvokeConfig).toMatchObject({
+      maxAsyncRetryAttempts: expect.any(Number),
+      maxAsyncEventAgeInSeconds: expect.any(Number),
+      destinationConfig: {
+        onFailure: { destination: 'acs:mns:cn-shanghai:1234567890:/queues/iot-pub-failed/messages' },
+      },
+    })
+  })
+
+  it('retries its example EventBridge trigger for a day, then sends the event to a dead-letter queue', () => {
+    // Act
+    const [trigger] = exampleTriggers()
+
+    // Assess
+    expect(trigger).toMatchObject({
+      triggerConfig: {
+        runOptions: {
+          errorsTolerance: 'ALL',
+          retryStrategy: { PushRetryStrategy: 'EXPONENTIAL_DECAY_RETRY' },
+          deadLetterQueue: { Arn: 'acs:mns:cn-shanghai:1234567890:/queues/iot-commands-dead-letter' },
+        },
+      },
+    })
+  })
+
+  it('keeps its commented-out ALLOWED_PRODUCT_KEYS and ALLOWED_TOPICS examples valid settings', () => {
+    // Prepare
+    const text = readFileSync('s.yaml', 'utf8')
+    const lines = text.split('\n').filter((line) => /^\s*# (ALLOWED_PRODUCT_KEYS|ALLOWED_TOPICS):/.test(line))
+    const examples = parse(lines.map((line) => line.replace(/^\s*# /, '')).join('\n')) as Record<
+      string,
+      string
+    >
+
+    // Act
+    const config = loadConfig({ ...resolvedProps.environmentVariables, ...examples })
+
+    // Assess
+    expect(Object.keys(examples)).toEqual(['ALLOWED_PRODUCT_KEYS', 'ALLOWED_TOPICS'])
+    expect(config.allowedProductKeys?.length).toBeGreaterThan(0)
+    expect(config.allowedTopics?.length).toBeGreaterThan(0)
+  })
+
+  it('keeps every log line with logConfig: auto and leaves instanceConcurrency unset (nodejs20 has none)', () => {
+    // Assess
+    expect(props.logConfig).toBe('auto')
+    expect(props).not.toHaveProperty('instanceConcurrency')
   })
 
   it('keeps its commented-out MNS trigger valid once uncommented', () => {
@@ -105,12 +178,26 @@ describe('s.yaml', () => {
     expect(typeof module[exported ?? '']).toBe('function')
   })
 
-  it('exposes an HTTP trigger for POST that FC authenticates', () => {
-    // Prepare
-    const http = props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'http')
+  it('exposes an anonymous HTTP trigger for POST that the gateway guards with API keys from the deployer’s environment', () => {
+    // Assess: the key is never a literal of s.yaml
+    expect(httpTrigger().triggerConfig).toMatchObject({ authType: 'anonymous', methods: ['POST'] })
+    expect(props.environmentVariables).toMatchObject({
+      GATEWAY_AUTH: 'api-key',
+      GATEWAY_API_KEYS: ['$', "{env('GATEWAY_API_KEYS')}"].join(''),
+    })
+  })
+
+  it('is read by the local runner as Serverless Devs renders it', () => {
+    // Act
+    const settings = readFunctionSettings('s.yaml', { GATEWAY_API_KEYS: 'deployer-key' })
 
     // Assess
-    expect(http.triggerConfig).toMatchObject({ authType: 'function', methods: ['POST'] })
+    expect(settings).toMatchObject({
+      name: props.functionName,
+      region: 'cn-shanghai',
+      httpAuthType: 'anonymous',
+    })
+    expect(settings.environment).toEqual(resolvedProps.environmentVariables)
   })
 
   it('sets a role and the gateway’s variables, none of FC’s reserved ones, within 4 KB', () => {
@@ -128,7 +215,7 @@ describe('s.yaml', () => {
 
   it('leaves caller authentication to FC only where the trigger authenticates callers', () => {
     // Prepare
-    const http = props.triggers.find((trigger: { triggerType: string }) => trigger.triggerType === 'http')
+    const http = httpTrigger()
     const variables = resolvedProps.environmentVariables as Record<string, string>
 
     // Assess: GATEWAY_AUTH=none is safe only behind authType function or jwt

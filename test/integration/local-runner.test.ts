@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runCli } from '../../client/cli.js'
+import { describeLocalGateway } from '../../dev/local/banner.js'
 import { formatDelivery } from '../../dev/local/device-view.js'
 import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 
@@ -52,6 +54,32 @@ describe('the local gateway (npm start)', () => {
     expect(gateway.emulator?.delivered.at(-1)?.topicFullName).toBe('/a1Q5XoYxxxx/device1/user/get')
   })
 
+  it('prints a banner whose CLI commands publish as they stand', async () => {
+    // Prepare: each `npx iot-pub …` line, split as a shell would (single quotes only), with the variables
+    // written before it
+    const banner = describeLocalGateway(gateway)
+    const commands = [...banner.matchAll(/^\s*((?:\w+=\S+ )*)\\?\s*npx iot-pub (.+)$/gm)]
+    const lines = banner.split('\n')
+    const runs = commands.map((match) => {
+      const previous = lines[lines.indexOf(match[0]) - 1] ?? ''
+      const env = Object.fromEntries(
+        [...`${previous} ${match[1]}`.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]),
+      )
+      const argv = [...(match[2] ?? '').matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '')
+      return { env, argv }
+    })
+    const quiet = { out: () => undefined, err: () => undefined, stdin: () => '' }
+
+    // Act
+    const codes = []
+    for (const { env, argv } of runs)
+      codes.push(await runCli(argv, { ...quiet, env: { PORT: new URL(gateway.url).port, ...env } }))
+
+    // Assess
+    expect(runs).toHaveLength(2)
+    expect(codes).toEqual([0, 0])
+  })
+
   it('refuses a request without the local API key', async () => {
     // Act
     const response = await fetch(gateway.url, { method: 'POST', body: '{}' })
@@ -84,6 +112,24 @@ describe('the local gateway (npm start)', () => {
 
     // Assess
     expect(response.status).toBe(415)
+  })
+
+  it('hands the function bytes that are not UTF-8 unreplaced, so the gateway refuses them', async () => {
+    // Prepare: a JSON text whose payload string holds a lone 0xff byte
+    const body = Buffer.concat([
+      Buffer.from('{"productKey":"pk","deviceName":"d","topic":"t","payload":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ])
+    const before = gateway.emulator?.delivered.length
+
+    // Act
+    const response = await fetch(gateway.url, { method: 'POST', headers: withKey, body })
+
+    // Assess
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { message: 'The request body is not valid UTF-8' } })
+    expect(gateway.emulator?.delivered.length).toBe(before)
   })
 
   it('shows each delivery as a device would receive it', async () => {

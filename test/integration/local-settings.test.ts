@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { runCli } from '../../client/cli.js'
+import { DEV_CREDENTIALS } from '../../dev/iot-emulator/server.js'
+import { describeLocalGateway } from '../../dev/local/banner.js'
+import { readFunctionSettings } from '../../dev/local/environment.js'
 import { LOCAL_API_KEY, startLocalGateway } from '../../dev/local/runner.js'
 
 const environmentBefore = { ...process.env }
@@ -64,5 +70,139 @@ describe('the local runner’s settings', () => {
 
     // Assess
     expect(statuses).toEqual([200, 413])
+  })
+})
+
+describe('the local runner with a developer’s real keys in the shell', () => {
+  const realKeys = {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIdeveloperRealKey',
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'developer-real-secret',
+    ALIBABA_CLOUD_SECURITY_TOKEN: 'developer-real-token',
+  }
+
+  it('still publishes to the embedded emulator, with the emulator’s keys, when IOT_ENDPOINT is unset', async () => {
+    // Prepare
+    Object.assign(process.env, realKeys)
+    delete process.env.IOT_ENDPOINT
+    const gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
+
+    // Act
+    const status = await statusOf(gateway.url, 1)
+    const banner = describeLocalGateway(gateway)
+    await gateway.stop()
+
+    // Assess
+    expect(status).toBe(200)
+    expect(gateway.emulator?.delivered).toHaveLength(1)
+    expect(gateway.environment).toMatchObject({ ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId })
+    expect(gateway.environment).not.toHaveProperty('ALIBABA_CLOUD_SECURITY_TOKEN')
+    expect(banner).toContain(`Messages go to the embedded IoT emulator at ${gateway.emulator?.url}`)
+    expect(banner).toContain(`signed with access key id ${DEV_CREDENTIALS.accessKeyId}`)
+    expect(banner).not.toContain(DEV_CREDENTIALS.accessKeySecret)
+  })
+
+  it('says in its banner where messages go, and with which key id, when IOT_ENDPOINT is set', async () => {
+    // Prepare
+    Object.assign(process.env, realKeys, { IOT_ENDPOINT: 'https://iot.cn-shanghai.aliyuncs.com' })
+    const gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
+
+    // Act
+    const banner = describeLocalGateway(gateway)
+    await gateway.stop()
+
+    // Assess
+    expect(gateway.emulator).toBeUndefined()
+    expect(banner).toContain(
+      'Messages go to IoT Platform at https://iot.cn-shanghai.aliyuncs.com, signed with access key id LTAIdeveloperRealKey.',
+    )
+    expect(banner).not.toContain(realKeys.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+    expect(banner).not.toContain(realKeys.ALIBABA_CLOUD_SECURITY_TOKEN)
+  })
+})
+
+describe('the local runner’s port and the CLI’s default target', () => {
+  async function freePort(): Promise<number> {
+    const server = createServer()
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const { port } = server.address() as AddressInfo
+    await new Promise<void>((done) => server.close(() => done()))
+    return port
+  }
+  const quietIo = (env: Record<string, string>, dotEnv: Record<string, string> = {}) => ({
+    out: () => undefined,
+    err: () => undefined,
+    stdin: () => '',
+    env,
+    dotEnv: () => dotEnv,
+  })
+  const publish = ['publish', '--product', 'pk', '--device', 'd', '--topic', 't', '--payload', 'p']
+
+  it('listens on the PORT of .env, where the CLI finds it without flags', async () => {
+    // Prepare
+    delete process.env.PORT
+    const port = await freePort()
+    const gateway = await startLocalGateway({ dotEnv: dotEnv(`PORT=${port}\n`) })
+
+    // Act
+    const code = await runCli(publish, quietIo({}, { PORT: String(port) }))
+    await gateway.stop()
+
+    // Assess
+    expect(gateway.url).toBe(`http://127.0.0.1:${port}`)
+    expect(code).toBe(0)
+  })
+
+  it('lets the shell’s PORT override .env’s, for the runner and the CLI alike', async () => {
+    // Prepare
+    const port = await freePort()
+    process.env.PORT = String(port)
+    const gateway = await startLocalGateway({ dotEnv: dotEnv('PORT=1\n') })
+
+    // Act
+    const code = await runCli(publish, quietIo({ PORT: String(port) }, { PORT: '1' }))
+    await gateway.stop()
+
+    // Assess
+    expect(gateway.url).toBe(`http://127.0.0.1:${port}`)
+    expect(code).toBe(0)
+  })
+
+  it.each([['9000x'], ['70000']])('refuses PORT=%s as wrong usage', async (port) => {
+    // Act + Assess
+    expect(await runCli(publish, quietIo({ PORT: port }))).toBe(2)
+  })
+})
+
+describe('the CLI against a local runner configured exactly as s.yaml is', () => {
+  it('publishes with the key the deployer’s environment gave s.yaml, and is refused without it', async () => {
+    // Prepare: s.yaml takes GATEWAY_API_KEYS from the environment it is deployed from
+    process.env.GATEWAY_API_KEYS = 'deployer-key-1,deployer-key-2'
+    const gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
+    const rendered = readFunctionSettings('s.yaml', { GATEWAY_API_KEYS: 'deployer-key-1,deployer-key-2' })
+    const io = { out: () => undefined, err: () => undefined, stdin: () => '', env: {} }
+    const publish = [
+      'publish',
+      '--url',
+      `${gateway.url}/`,
+      '--product',
+      'pk',
+      '--device',
+      'd',
+      '--topic',
+      't',
+      '--payload',
+      'p',
+    ]
+
+    // Act
+    const withKey = await runCli([...publish, '--api-key', 'deployer-key-2'], io)
+    const withLocalKey = await runCli([...publish, '--api-key', LOCAL_API_KEY], io)
+    await gateway.stop()
+
+    // Assess
+    // Every variable s.yaml sets, as s deploy renders it (an empty one is unset, as on FC)
+    const set = Object.fromEntries(Object.entries(rendered.environment).filter(([, value]) => value !== ''))
+    expect(gateway.environment).toMatchObject(set)
+    expect([withKey, withLocalKey]).toEqual([0, 1])
   })
 })

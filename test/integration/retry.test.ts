@@ -167,6 +167,42 @@ describe('the deadline of a 3-second function', () => {
   )
 })
 
+describe('Retry-After from IoT', () => {
+  const throttleWith = (retryAfter: string): Fault => ({
+    ...(FAULTS.throttling as Extract<Fault, { kind: 'answer' }>),
+    headers: { 'retry-after': retryAfter },
+  })
+
+  it('does not turn Retry-After: 0 into a storm of calls for one message', async () => {
+    // Prepare
+    emulator().inject(throttleWith('0'), { durationMs: 10_000 })
+    const callsBefore = emulator().calls
+
+    // Act
+    const response = await publishOver({}, 3)
+
+    // Assess: the throttle backoff (full jitter under 1 s, 2 s, 4 s…) still spaces the calls
+    expect(response.status).toBe(429)
+    expect(emulator().calls - callsBefore).toBeLessThanOrEqual(10)
+  })
+
+  it.each(['Infinity', '1e400', '-1', 'Wed, 21 Oct 2015 07:28:00 GMT', 'soon', '99999999'])(
+    'answers a whole number of seconds within the cap when IoT says Retry-After: %s',
+    async (retryAfter) => {
+      // Prepare
+      emulator().inject(throttleWith(retryAfter), { durationMs: 10_000 })
+
+      // Act
+      const response = await publishOver({}, 2)
+
+      // Assess
+      expect(response.status).toBe(429)
+      expect(response.headers['retry-after']).toMatch(/^\d+$/)
+      expect(Number(response.headers['retry-after'])).toBeLessThanOrEqual(20)
+    },
+  )
+})
+
 describe('a sustained outage', () => {
   it('stops multiplying load once the retry budget is spent', async () => {
     // Prepare: one fresh instance, whose 500-token budget covers 35 transient retries

@@ -5,13 +5,27 @@ import { describe, expect, it } from 'vitest'
 import { layerEnvironment, readDotEnv, readFunctionSettings } from '../../../dev/local/environment.js'
 
 describe('readFunctionSettings', () => {
-  it('reads the function’s name, timeout, memory and variables from s.yaml, filling vars', () => {
+  it('reads the function’s name, timeout, memory and variables from s.yaml, filling vars and env()', () => {
     // Act
-    const settings = readFunctionSettings('s.yaml')
+    const settings = readFunctionSettings('s.yaml', { GATEWAY_API_KEYS: 'k1,k2' })
 
     // Assess
-    expect(settings).toMatchObject({ name: 'iot-pub-gateway', timeout: 30, memory: 512 })
-    expect(settings.environment).toMatchObject({ IOT_REGION: 'cn-shanghai', GATEWAY_AUTH: 'none' })
+    expect(settings).toMatchObject({
+      name: 'iot-pub-gateway',
+      region: 'cn-shanghai',
+      timeout: 30,
+      memory: 512,
+    })
+    expect(settings.environment).toMatchObject({
+      IOT_REGION: 'cn-shanghai',
+      GATEWAY_AUTH: 'api-key',
+      GATEWAY_API_KEYS: 'k1,k2',
+    })
+  })
+
+  it('renders an env() the environment lacks as empty (the gateway then refuses every HTTP request)', () => {
+    // Act + Assess
+    expect(readFunctionSettings('s.yaml', {}).environment.GATEWAY_API_KEYS).toBe('')
   })
 })
 

@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidRequestError } from '../../../lib/errors.js'
 import { compactPayload } from '../../../lib/message/compact-json.js'
 import { tryParseJson } from '../../../lib/triggers/json.js'
 import { jsonPayloadText, numberToken } from '../../helpers/json-text.js'
@@ -80,16 +79,33 @@ describe('compactPayload', () => {
     expect(compactPayload(parsed(`{"payload": ${payload}}`))).toBe(compact)
   })
 
-  it('refuses rather than rounds when the text is nested too deeply to read its numbers', () => {
-    // Prepare: lossless-json's parser recurses, and 20,000 levels elsewhere overflow its stack
+  it('keeps the numbers when the text is nested deeply outside the payload', () => {
+    // Prepare: lossless-json's parser recurses; only the payload's own text is given to it
     const message = parsed(`{"payload": 1.0, "other": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`)
 
-    // Act
-    const act = () => compactPayload(message)
+    // Act + Assess
+    expect(compactPayload(message)).toBe('1.0')
+  })
 
-    // Assess
-    expect(act).toThrow(InvalidRequestError)
-    expect(act).toThrow('cannot be forwarded exactly')
+  it.each([
+    ['the last of repeated payload keys', '{"payload": 1.0, "payload": 2}', '2'],
+    [
+      'the payload of the last of repeated messages arrays',
+      '{"messages": [{"payload": 1.0}], "messages": [{"payload": 2}]}',
+      '2',
+    ],
+  ])('writes %s, as JSON.parse kept it', (_, text, compact) => {
+    // Prepare
+    const body = parsed(text)
+    const message = body.messages?.[0] ?? body
+
+    // Act + Assess
+    expect(compactPayload(message)).toBe(compact)
+  })
+
+  it('finds a payload key written with escapes', () => {
+    // Act + Assess
+    expect(compactPayload(parsed('{"pay\\u006coad": [1.0]}'))).toBe('[1.0]')
   })
 
   it('gives back any JSON payload exactly, compacted', () => {
