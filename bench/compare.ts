@@ -5,7 +5,9 @@
  *   2. direct @alicloud/pop-core: RPCClient.request('Pub', …, { method: 'POST' });
  *   3. the official @alicloud/iot20180120 SDK's pub();
  *   4. a hand-written relay (pop-core behind the schema alone) invoked with FC HTTP events, for scale;
- *   5. the gateway: the built bundle's handler invoked with the same events.
+ *   5. the gateway: the built bundle's handler invoked with the same events;
+ *   6. the gateway with the fleet's shared rate limit on a real redis-server over loopback (one script
+ *      round trip per message).
  * Also cold start, batch throughput, TCP connections per 1,000 invocations, peak RSS and bundle size.
  */
 import { execFile } from 'node:child_process'
@@ -20,7 +22,15 @@ import RPCClient from '@alicloud/pop-core/lib/rpc.js'
 import { build } from 'esbuild'
 import { DEV_CREDENTIALS } from '../dev/iot-emulator/server.js'
 import { signPubRequest } from '../dev/iot-emulator/signed-request.js'
-import { forkEmulator, loadBundle, machine, percentile, silenceGatewayLogs } from './support.js'
+import { startRedisServer } from '../test/helpers/redis-server.js'
+import {
+  forkEmulator,
+  loadBundle,
+  loadFreshBundle,
+  machine,
+  percentile,
+  silenceGatewayLogs,
+} from './support.js'
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3_000)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 4_000)
@@ -156,6 +166,16 @@ const invoking =
     return response
   }
 const gateway = invoking((event) => handler(event, context))
+// Each instance reads its settings on its first invocation: this one, before REDIS_URL is set.
+await handler(events[0] as Buffer, context)
+
+// 6. Another instance of the bundle, given REDIS_URL: its limit is the fleet's, in Redis.
+const redis = await startRedisServer()
+process.env.REDIS_URL = redis.url
+const redisHandler = loadFreshBundle()
+await redisHandler(events[0] as Buffer, context)
+delete process.env.REDIS_URL
+const gatewayWithRedis = invoking((event) => redisHandler(event, context))
 
 // 4. A hand-written relay: pop-core behind the schema compiled at run time, with no logs, retries or
 // limits, bundled the same way and fed the gateway's events. It also stands for the cold start the gateway must beat.
@@ -239,6 +259,7 @@ const rows = await measureAll([
   ['iot20180120 SDK', viaSdk],
   ['hand-written relay', handWritten],
   ['gateway', gateway],
+  ['gateway + Redis limiter', gatewayWithRedis],
 ])
 
 // Batches of 100 at PUB_CONCURRENCY 16, against pop-core at 16 calls in flight, in alternating rounds
@@ -267,10 +288,11 @@ const popCoreAlongsidePerSecond = Math.round((BATCH_ROUNDS * 400 * 1_000) / popC
 // Cold start: process start to the first answered invocation, in fresh processes. The overhead over bare
 // node is measured within each process, from the moment node runs the script: node's own start varies by
 // tens of milliseconds from one process to the next on this VM, and no longer weighs on the difference.
-const [bareNode, gatewayStart, popCoreWithRuntimeSchema] = await medianStarts([
+const [bareNode, gatewayStart, popCoreWithRuntimeSchema, gatewayWithRedisStart] = await medianStarts([
   `process.stderr.write('COLD ' + performance.now() + ' SCRIPT 0')`,
   firstInvocation(resolve('dist/gateway/index.js')),
   firstInvocation(baseline),
+  firstInvocation(resolve('dist/gateway/index.js'), true, { REDIS_URL: redis.url }),
 ])
 const coldStart = {
   bareNodeMs: bareNode?.totalMs ?? Number.NaN,
@@ -278,6 +300,9 @@ const coldStart = {
   popCoreWithRuntimeSchemaMs: popCoreWithRuntimeSchema?.totalMs ?? Number.NaN,
   overheadMs: gatewayStart?.overBareNodeMs ?? Number.NaN,
   popCoreWithRuntimeSchemaOverheadMs: popCoreWithRuntimeSchema?.overBareNodeMs ?? Number.NaN,
+  // With REDIS_URL: ioredis loaded, connected and one script run before the first Pub.
+  gatewayWithRedisMs: gatewayWithRedisStart?.totalMs ?? Number.NaN,
+  gatewayWithRedisOverheadMs: gatewayWithRedisStart?.overBareNodeMs ?? Number.NaN,
 }
 // Keep-alive: connections the emulator accepted from a fresh instance over its first invocation and
 // 1,000 more (one, reused, is the goal).
@@ -285,6 +310,7 @@ const beforeFreshInstance = await emulator.stats()
 const peakRssMb = await rssAfter1000()
 const connectionsPer1000 = (await emulator.stats()).connections - beforeFreshInstance.connections
 emulator.stop()
+await redis.stop()
 
 const gatewayRow = rows.find((row) => row.name === 'gateway') as Row
 const floorRow = rows[0] as Row
@@ -301,6 +327,10 @@ const summary = {
     p99VsFloor: round(gatewayRow.p99 / floorRow.p99, 2),
     p99VsPopCore: round(gatewayRow.p99 / popCoreRow.p99, 2),
     p50VsPopCoreWhileWarming: round(gatewayRow.p50WhileWarming / popCoreRow.p50WhileWarming, 2),
+    p50WithRedisVsPopCore: round(
+      (rows.find((row) => row.name === 'gateway + Redis limiter') as Row).p50 / popCoreRow.p50,
+      2,
+    ),
   },
   // What a relay with nothing but the schema check costs, for scale.
   handWrittenRelayP50VsPopCore: round(
@@ -329,20 +359,23 @@ console.log(
 console.table(rows)
 console.log(`gateway p50 ${summary.gatewayRatio.p50VsPopCore}× pop-core (${summary.gatewayRatio.p50VsFloor}× floor; ${summary.gatewayRatio.p50VsPopCoreWhileWarming}× pop-core while warming), p99 ${summary.gatewayRatio.p99VsPopCore}× pop-core (${summary.gatewayRatio.p99VsFloor}× floor); hand-written relay p50 ${summary.handWrittenRelayP50VsPopCore}× pop-core
 100-message batches: ${batchPerSecond} msg/s = ${summary.batch.share} of pop-core at concurrency 16
-cold start: bare node ${coldStart.bareNodeMs} ms, gateway ${coldStart.gatewayMs} ms (+${coldStart.overheadMs} over node in the same process), pop-core + run-time schema ${coldStart.popCoreWithRuntimeSchemaMs} ms (+${coldStart.popCoreWithRuntimeSchemaOverheadMs})
+gateway with the Redis limiter p50 ${summary.gatewayRatio.p50WithRedisVsPopCore}× pop-core
+cold start: bare node ${coldStart.bareNodeMs} ms, gateway ${coldStart.gatewayMs} ms (+${coldStart.overheadMs} over node in the same process), with REDIS_URL ${coldStart.gatewayWithRedisMs} ms (+${coldStart.gatewayWithRedisOverheadMs}), pop-core + run-time schema ${coldStart.popCoreWithRuntimeSchemaMs} ms (+${coldStart.popCoreWithRuntimeSchemaOverheadMs})
 bundle ${summary.bundleKiB} KiB, peak RSS ${peakRssMb} MB after 1,000 invocations, ${connectionsPer1000} TCP connection(s) opened by a fresh instance over 1,001 invocations
 machine ${summary.machine}`)
 
 // A script that loads a bundle and answers one invocation against the emulator; unless `report` is off, it
 // prints the time since process start and when node began running the script.
-function firstInvocation(bundle: string, report = true): string {
+// With `env` (REDIS_URL), the process exits once answered: its Redis connection would keep it alive.
+function firstInvocation(bundle: string, report = true, env: Record<string, string> = {}): string {
   const event = httpEvent(message(1)).toString()
+  const exit = Object.keys(env).length > 0 ? '.then(() => process.exit(0))' : ''
   return `
     const scriptStartedAt = performance.now()
-    Object.assign(process.env, ${JSON.stringify({ IOT_ENDPOINT: url, GATEWAY_AUTH: 'none', ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret })})
+    Object.assign(process.env, ${JSON.stringify({ IOT_ENDPOINT: url, GATEWAY_AUTH: 'none', ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_CREDENTIALS.accessKeySecret, ...env })})
     process.stdout.write = ((write) => (chunk, ...rest) => String(chunk).startsWith('{"level":') || write(chunk, ...rest))(process.stdout.write.bind(process.stdout))
     require(${JSON.stringify(bundle)}).handler(Buffer.from(${JSON.stringify(event)}), { requestId: 'cold', function: { name: 'f', timeout: 30 } })
-      ${report ? ".then(() => process.stderr.write('COLD ' + performance.now() + ' SCRIPT ' + scriptStartedAt))" : ''}`
+      ${report ? ".then(() => process.stderr.write('COLD ' + performance.now() + ' SCRIPT ' + scriptStartedAt))" : ''}${exit}`
 }
 
 // The scripts take turns, so that drift of the machine weighs on each alike. Per script: the median time

@@ -22,11 +22,23 @@ export function loadBundle(env: Record<string, string>): BundleHandler {
     .handler
 }
 
+/** The counters of an emulator process. */
+export interface EmulatorStats {
+  calls: number
+  throttled: number
+  connections: number
+  delivered: number
+  /** Deliveries per wall-clock second, as [epoch second, count]. */
+  perSecond: [number, number][]
+  /** Deliveries per message number (the payload's `n`), as [n, count]. */
+  perNumber: [number, number][]
+}
+
 /** The IoT emulator running in a process of its own. */
 export interface EmulatorProcess {
   url: string
   /** The emulator's counters so far. */
-  stats(): Promise<{ calls: number; connections: number; delivered: number }>
+  stats(): Promise<EmulatorStats>
   stop(): void
 }
 
@@ -34,11 +46,15 @@ export interface EmulatorProcess {
  * Starts the emulator in a child process, answering each Pub after `latencyMs`: its signature checks
  * then run beside the gateway, as IoT's do, not in the event loop being measured.
  */
-export async function forkEmulator(latencyMs = 0): Promise<EmulatorProcess> {
+export async function forkEmulator(latencyMs = 0, quotaQps?: number): Promise<EmulatorProcess> {
   const child = fork('bench/emulator-process.ts', [], {
     execArgv: ['--import', 'tsx'],
     stdio: 'inherit',
-    env: { ...process.env, EMULATOR_LATENCY_MS: String(latencyMs) },
+    env: {
+      ...process.env,
+      EMULATOR_LATENCY_MS: String(latencyMs),
+      EMULATOR_QUOTA_QPS: quotaQps === undefined ? '' : String(quotaQps),
+    },
   })
   const url = await new Promise<string>((done) =>
     child.once('message', (message: { url: string }) => done(message.url)),
@@ -52,6 +68,17 @@ export async function forkEmulator(latencyMs = 0): Promise<EmulatorProcess> {
       }),
     stop: () => child.disconnect(),
   }
+}
+
+/**
+ * A fresh instance of dist/gateway, as after a cold start: its own limiter, retry budget and connections.
+ * Settings come from the process environment, as `loadBundle` leaves it.
+ */
+export function loadFreshBundle(): BundleHandler {
+  const require = createRequire(import.meta.url)
+  const path = resolve('dist/gateway/index.js')
+  delete require.cache[path]
+  return (require(path) as { handler: BundleHandler }).handler
 }
 
 /** An HTTP trigger event publishing a small JSON message. */

@@ -8,7 +8,9 @@
  * signed. The 2016-08-15 path (`/services/{service}[.{qualifier}]/functions/{name}/invocations`) remains
  * for functions that still live in an FC 2.0 service.
  */
-import FCClient from '@alicloud/fc2'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
+import type FCClientClass from '@alicloud/fc2'
 import { toClientError } from './errors.js'
 
 /** Where the function is, and who calls it. */
@@ -54,6 +56,7 @@ export function fcEndpoint(accountId: string, region: string): string {
  */
 export function createInvoker(target: InvokeTarget): (request: InvokeRequest) => Promise<InvokeAnswer> {
   checkTarget(target)
+  const FCClient = loadFc2()
   const fc = new FCClient(target.accountId, {
     accessKeyID: target.credentials.accessKeyId,
     accessKeySecret: target.credentials.accessKeySecret,
@@ -99,4 +102,30 @@ function checkTarget(target: InvokeTarget): void {
       'credentials.securityToken is required with STS credentials',
   ].filter((problem): problem is string => typeof problem === 'string')
   if (problems.length > 0) throw new TypeError(`createGatewayClient: ${problems.join('; ')}`)
+}
+
+// fc2 (namespace `lambda`) and httpx (`httpx:*`) write every signed request, the security token and
+// the signature included, to stderr when DEBUG names them, as DEBUG=* does. fc2's debug 2.x reads DEBUG
+// once, when fc2 is first loaded, so fc2 is loaded with those names switched off; httpx's debug 4.x
+// decides on each call, so they are switched off there too in case httpx was loaded before. Both
+// write DEBUG back into the environment: the caller's own value is restored.
+let fc2: typeof FCClientClass | undefined
+function loadFc2(): typeof FCClientClass {
+  if (fc2) return fc2
+  const quiet = ',-lambda,-httpx:*'
+  const { DEBUG } = process.env
+  const require = createRequire(import.meta.url)
+  try {
+    process.env.DEBUG = `${DEBUG ?? ''}${quiet}`
+    fc2 = require('@alicloud/fc2') as typeof FCClientClass
+    const fromFc2 = createRequire(require.resolve('@alicloud/fc2'))
+    const httpxDebug = createRequire(`${dirname(fromFc2.resolve('httpx/package.json'))}/package.json`)(
+      'debug',
+    ) as { enable(names: string): void; disable(): string }
+    httpxDebug.enable(`${httpxDebug.disable()}${quiet}`)
+    return fc2
+  } finally {
+    if (DEBUG === undefined) delete process.env.DEBUG
+    else process.env.DEBUG = DEBUG
+  }
 }

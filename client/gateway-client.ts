@@ -91,9 +91,16 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     return readResult(answer, fcRequestId)
   }
   return {
-    publish: async (message) => (await invokeSync(message)) as PublishResult,
-    publishBatch: async (messages) =>
-      ((await invokeSync({ messages })) as { results: BatchItemResult[] }).results,
+    publish: async (message) => {
+      const result = (await invokeSync(message)) as Partial<PublishResult> | undefined
+      if (typeof result?.messageId !== 'string') throw notTheGateways()
+      return result as PublishResult
+    },
+    publishBatch: async (messages) => {
+      const { results } = ((await invokeSync({ messages })) ?? {}) as { results?: unknown }
+      if (!Array.isArray(results) || results.length !== messages.length) throw notTheGateways()
+      return results as BatchItemResult[]
+    },
     publishAsync: async (messages) => {
       const event = Array.isArray(messages) ? { messages } : messages
       const answer = await invoke({
@@ -110,16 +117,33 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 function readResult({ headers, data }: InvokeAnswer, fcRequestId: string | undefined): unknown {
   const result = typeof data === 'string' ? parseOrKeep(data) : data
   if (headers['x-fc-error-type']) {
-    const message = String(
-      (result as { errorMessage?: unknown } | undefined)?.errorMessage ?? 'The invocation failed',
-    )
+    const errorMessage = (result as { errorMessage?: unknown } | null | undefined)?.errorMessage
+    const message = typeof errorMessage === 'string' ? errorMessage : 'The invocation failed'
     // The gateway fails an invocation with "<Code>: <message>".
     const code = /^([A-Za-z][\w.]*):/.exec(message)?.[1] ?? String(headers['x-fc-error-type'])
     throw new GatewayFailedError(message, code, { fcRequestId })
   }
-  const refused = (result as { error?: ErrorBody } | undefined)?.error
-  if (refused) throw new GatewayRefusedError(refused)
+  const refused = (result as { error?: unknown } | null | undefined)?.error
+  if (refused !== undefined) {
+    if (!isErrorBody(refused)) throw notTheGateways(fcRequestId)
+    throw new GatewayRefusedError(refused)
+  }
   return result
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  const body = value as Partial<ErrorBody> | null
+  return typeof body?.code === 'string' && typeof body.message === 'string'
+}
+
+// A 200 whose body is not the gateway's answer (a proxy's page, another function): nothing says
+// whether the message was published.
+function notTheGateways(fcRequestId?: string): GatewayFailedError {
+  return new GatewayFailedError(
+    'Function Compute answered with a result that is not the gateway’s; the message may have been published',
+    'InvalidResponse',
+    { fcRequestId },
+  )
 }
 
 function parseOrKeep(text: string): unknown {

@@ -4,7 +4,8 @@
  */
 import type { Settled } from './batch/publish-all.js'
 import { type GatewayError, RetryableFailuresError } from './errors.js'
-import type { RelayOutcome } from './relay.js'
+import { wasReplayed } from './idempotency/publish-once.js'
+import type { EventOutcome, RelayOutcome } from './relay.js'
 import { jsonResponse } from './triggers/http.js'
 import type { TriggerKind } from './triggers/inbound.js'
 
@@ -23,11 +24,16 @@ export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unkn
         .filter((event) => event.retryable.length > 0)
         .map((event) => event.id ?? `at index ${event.index}`)
       if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${failed.join(', ')}`)
+      const alreadyPublished = replayedEvents(outcome.events)
       return {
-        published: outcome.events.reduce((sum, event) => sum + event.results.length, 0),
+        published:
+          outcome.events.reduce((sum, event) => sum + event.results.length, 0) -
+          countReplayed(alreadyPublished),
         dropped: outcome.events
           .filter((event) => event.dropped.length > 0)
           .map(({ index, id, dropped }) => ({ index, id, errors: dropped })),
+        // Messages a redelivery found published before: answered from their records, not sent again.
+        ...(alreadyPublished.length > 0 ? { alreadyPublished } : {}),
       }
     }
   }
@@ -44,6 +50,18 @@ export function answerError(
   if (trigger === 'http')
     return { response: jsonResponse(error.status, { error: error.toBody() }, error.headers) }
   return error.retryable ? { fail: error } : { response: { error: error.toBody() } }
+}
+
+// Named as dropped events are: by their place in the batch, and their id.
+function replayedEvents(events: EventOutcome[]): { index: number; id?: string; messageIds: string[] }[] {
+  return events.flatMap(({ index, id, results }) => {
+    const messageIds = results.filter(wasReplayed).map((result) => result.messageId)
+    return messageIds.length > 0 ? [{ index, id, messageIds }] : []
+  })
+}
+
+function countReplayed(events: { messageIds: string[] }[]): number {
+  return events.reduce((sum, event) => sum + event.messageIds.length, 0)
 }
 
 function answerBatch(trigger: TriggerKind, outcomes: Settled[]): unknown {

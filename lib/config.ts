@@ -20,7 +20,10 @@ export interface GatewayConfig {
    * it (a read timeout, a reset after the request was written); `0` never repeats them. @default 1
    */
   pubMaybeSentRetries: number
-  /** `PUB_QPS_LIMIT`: most Pub calls per second this instance makes (the account's quota is 1600). @default 1600 */
+  /**
+   * `PUB_QPS_LIMIT`: most Pub calls per second this instance makes, or, with `REDIS_URL`, all instances
+   * together (the account's quota is 1600, shared with its other callers). @default 1600
+   */
   pubQpsLimit: number
   /** `MAX_BATCH_SIZE`: most messages in one batch. @default 100 */
   maxBatchSize: number
@@ -38,6 +41,16 @@ export interface GatewayConfig {
   allowedTopics?: string[]
   /** `MAX_BODY_BYTES`: largest HTTP body read; larger ones are refused before parsing. @default 33554432 (FC's limit) */
   maxBodyBytes: number
+  /** `IDEMPOTENCY_TTL_S`: how long a published message's idempotency key is remembered. @default 86400 (one day, EventBridge's longest retry policy) */
+  idempotencyTtlSeconds: number
+  /**
+   * `REDIS_URL`: `redis://` or `rediss://` (TLS) URL of the Redis or Tair instance that the fleet shares,
+   * password included. Set, it makes `PUB_QPS_LIMIT` the budget of all instances together. Never logged.
+   * @default undefined (each instance keeps its own limit)
+   */
+  redisUrl?: string
+  /** `REDIS_TIMEOUT_MS`: longest wait for any Redis reply before falling back to the instance's own state. @default 50 */
+  redisTimeoutMs: number
   /** `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`SECURITY_TOKEN`, used when FC passes no role credentials. */
   environmentCredentials?: FcCredentials
 }
@@ -68,6 +81,9 @@ export function loadConfig(env: Env): GatewayConfig {
     allowedProductKeys: list(env.ALLOWED_PRODUCT_KEYS),
     allowedTopics: topicPatterns(env.ALLOWED_TOPICS),
     maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024),
+    idempotencyTtlSeconds: positiveInteger(env, 'IDEMPOTENCY_TTL_S', 86_400),
+    redisUrl: redisUrl(env.REDIS_URL),
+    redisTimeoutMs: positiveInteger(env, 'REDIS_TIMEOUT_MS', 50),
     environmentCredentials: environmentCredentials(env),
   }
 }
@@ -114,6 +130,22 @@ function gatewayAuth(value: string | undefined): GatewayConfig['gatewayAuth'] {
   if (mode !== 'api-key' && mode !== 'none')
     throw new ConfigurationError(`GATEWAY_AUTH must be api-key or none, not "${mode}"`)
   return mode
+}
+
+// The value holds the password: no error message may quote it.
+function redisUrl(value: string | undefined): string | undefined {
+  const url = nonEmpty(value)
+  if (url === undefined) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigurationError('REDIS_URL is not a URL: use redis://[:password@]host:port or rediss://…')
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new ConfigurationError('REDIS_URL must start with redis:// or rediss:// (TLS)')
+  if (!parsed.hostname) throw new ConfigurationError('REDIS_URL names no host')
+  return url
 }
 
 // MQTT filters: `+` stands for one whole level, `#` for the rest and only as the last level.

@@ -21,7 +21,7 @@ const SECRET_KEY = /secret|token|signature|password|authorization|api[-_]?key|cr
 // and FC authorizations, POP's "server string to sign is: …" (the whole signed query), and the request
 // URL pop-core appends to its messages (with GET it would carry the signed query), in one pass.
 const SECRET_TEXT =
-  /\b(Signature|SecurityToken|AccessKeySecret|AccessKeyId)(=|%3D|%253D)(?:(?!&|%26|%2526)[^\s"'])+|\b(Bearer|FC)\s+[^\s"',]+|\b(URL:|string to sign is:?)\s*\S+/gi
+  /\b(Signature|SecurityToken|AccessKeySecret|AccessKeyId)(=|%3[Dd]|%253[Dd])(?:(?!&|%26|%2526)[^\s"'])+|\b(Bearer|FC)\s+[^\s"',]+|\b(URL:|string to sign is:?)\s*\S+/g
 // No secret or signed fragment fits in fewer characters than this.
 const SHORTEST_SECRET = 6
 // In serialised JSON, what any SECRET_KEY match or SECRET_TEXT match leaves (the latter's literal start,

@@ -5,10 +5,11 @@
 import { publishAll, type Settled } from './batch/publish-all.js'
 import type { GatewayContext } from './context.js'
 import { type ErrorBody, toGatewayError } from './errors.js'
+import type { KeyedRequest } from './idempotency/invocation.js'
 import type { PubParameters } from './iot/pub-parameters.js'
 import type { PublishResult } from './iot/publisher.js'
 import { type PublishRequestSettings, readPublishRequest } from './message/publish-request.js'
-import { eventId, readCloudEventBody } from './triggers/eventbridge.js'
+import { eventId, isCloudEvent, readCloudEventBody } from './triggers/eventbridge.js'
 import { type Inbound, readInboundBody } from './triggers/inbound.js'
 
 /** What was published, in the form the caller used. */
@@ -39,13 +40,15 @@ export async function relay(inbound: Inbound, context: GatewayContext): Promise<
   const settings: PublishRequestSettings = context.config
   if (inbound.kind === 'eventbridge')
     return { form: 'events', events: await relayEvents(inbound.events, context, settings) }
-  const request = readPublishRequest(readInboundBody(inbound, context.config.maxBodyBytes), settings)
+  const body = readInboundBody(inbound, context.config.maxBodyBytes)
+  const request = readPublishRequest(body, settings)
+  const publisher = context.idempotency.publisherFor(context.publisher, [{ origin: inbound, body, request }])
   if (request.form === 'single') {
-    return { form: 'single', result: await context.publisher.publish(request.parameters[0] as PubParameters) }
+    return { form: 'single', result: await publisher.publish(request.parameters[0] as PubParameters) }
   }
   return {
     form: 'batch',
-    outcomes: await publishAll(request.parameters, context.publisher, context.config.pubConcurrency),
+    outcomes: await publishAll(request.parameters, publisher, context.config.pubConcurrency),
   }
 }
 
@@ -60,18 +63,23 @@ async function relayEvents(events: unknown[], context: GatewayContext, settings:
     retryable: [],
   }))
   const calls: { event: number; parameters: PubParameters }[] = []
+  const keyed: KeyedRequest[] = []
   events.forEach((event, index) => {
     try {
-      for (const parameters of readPublishRequest(readCloudEventBody(event, index), settings).parameters) {
-        calls.push({ event: index, parameters })
-      }
+      const body = readCloudEventBody(event, index)
+      const request = readPublishRequest(body, settings)
+      // Read without error, so it is a CloudEvent: its source and id key its messages.
+      if (isCloudEvent(event)) keyed.push({ origin: event, body, request })
+      for (const parameters of request.parameters) calls.push({ event: index, parameters })
     } catch (error) {
       outcomes[index]?.dropped.push(toGatewayError(error).toBody())
     }
   })
+  // Each event's source and id key its messages: a redelivered batch sends only what was not published.
+  const publisher = context.idempotency.publisherFor(context.publisher, keyed)
   const settled = await publishAll(
     calls.map((call) => call.parameters),
-    context.publisher,
+    publisher,
     context.config.pubConcurrency,
   )
   settled.forEach((outcome, index) => {

@@ -28,6 +28,14 @@ const result = await build({
   logLevel: 'warning',
   plugins: [
     {
+      // The Redis client goes in a file of its own, dist/gateway/ioredis.js, imported only when REDIS_URL is
+      // set: an instance without Redis never reads or compiles it.
+      name: 'redis-client-apart',
+      setup(plugin) {
+        plugin.onResolve({ filter: /^ioredis$/ }, () => ({ path: './ioredis.js', external: true }))
+      },
+    },
+    {
       // The run-time compiler module is swapped for the code ajv generated: no ajv compiler in the bundle.
       name: 'precompiled-validator',
       setup(plugin) {
@@ -107,25 +115,30 @@ const result = await build({
         })
       },
     },
-    {
-      // httpx writes the signed request (Signature, SecurityToken) to stderr, which FC logs, when DEBUG
-      // names it: in the bundle its `debug` is a stand-in that no DEBUG setting can switch on.
-      name: 'silent-debug',
-      setup(plugin) {
-        plugin.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'silent' }))
-        plugin.onLoad({ filter: /.*/, namespace: 'silent' }, () => ({
-          contents: 'module.exports = () => Object.assign(() => {}, { enabled: false })',
-          loader: 'js',
-        }))
-      },
-    },
+    silentDebug(),
   ],
+})
+const redisClient = await build({
+  entryPoints: { ioredis: 'node_modules/ioredis/built/index.js' },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  metafile: true,
+  legalComments: 'external',
+  logLevel: 'warning',
+  plugins: [silentDebug()],
 })
 // The repository is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
 await writeFile(`${outdir}/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`)
 await writeFile('dist/meta.json', JSON.stringify(result.metafile))
-const bytes = result.metafile.outputs[`${outdir}/index.js`].bytes
-console.log(`built ${outdir}/index.js (${(bytes / 1024).toFixed(1)} KiB)`)
+await writeFile('dist/meta-ioredis.json', JSON.stringify(redisClient.metafile))
+const kib = (meta, file) => (meta.outputs[`${outdir}/${file}`].bytes / 1024).toFixed(1)
+console.log(
+  `built ${outdir}/index.js (${kib(result.metafile, 'index.js')} KiB) and ${outdir}/ioredis.js (${kib(redisClient.metafile, 'ioredis.js')} KiB)`,
+)
 
 // The caller's side: the `iot-pub` CLI and the typed client. They run where node_modules is installed,
 // so packages (@alicloud/fc2 and its dependencies) stay external.
@@ -141,6 +154,23 @@ await build({
   logLevel: 'warning',
 })
 console.log('built dist/cli/iot-pub.mjs and dist/client/gateway-client.mjs')
+
+// Packages write what they send to stderr when DEBUG names them (httpx the signed request, ioredis its
+// commands), which FC logs: in the bundle `debug` is a stand-in that no DEBUG setting can switch on.
+function silentDebug() {
+  return {
+    name: 'silent-debug',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'silent' }))
+      plugin.onLoad({ filter: /.*/, namespace: 'silent' }, () => ({
+        // Called as `debug(...)` by httpx and as `debug.default(...)` by ioredis' compiled TypeScript.
+        contents:
+          'const debug = () => Object.assign(() => {}, { enabled: false }); module.exports = debug; debug.default = debug',
+        loader: 'js',
+      }))
+    },
+  }
+}
 
 // ajv's standalone code for the message schema, compiled with the options the run-time module uses,
 // exposing the same `schemaValidator()`.

@@ -36,6 +36,6 @@ Or through FC's invoke API (POST /2023-03-30/functions/${gateway.functionName}/i
   ALIBABA_CLOUD_ACCESS_KEY_ID=${LOCAL_FC_CALLER.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${LOCAL_FC_CALLER.accessKeySecret} \\
     npx iot-pub publish --function ${gateway.functionName} --account-id ${gateway.accountId} --region ${gateway.region} --endpoint ${gateway.url} --product a1Q5XoYxxxx --device device1 --topic get --payload hi
 
-${destination}
+${environment.REDIS_URL ? 'PUB_QPS_LIMIT is shared, through Redis (REDIS_URL), with every instance started with the same REDIS_URL.\n' : ''}${destination}
 `
 }

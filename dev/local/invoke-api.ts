@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { toFcHttpEvent } from './fc-http-event.js'
-import { type FcCallerCredentials, verifyFcSignature } from './fc-signature.js'
+import { type FcCallerCredentials, verifyContentMd5, verifyFcSignature } from './fc-signature.js'
 
 const FC3_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/
 const FC2_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/
@@ -51,12 +51,13 @@ export async function answerInvoke(
     Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
   )
   // FC signs the path without its query, whatever the version.
-  const refusal = verifyFcSignature(
-    request.method ?? 'POST',
-    new URL(url, 'http://local').pathname,
-    headers,
-    target.callers,
-  )
+  const refusal =
+    verifyFcSignature(
+      request.method ?? 'POST',
+      new URL(url, 'http://local').pathname,
+      headers,
+      target.callers,
+    ) ?? verifyContentMd5(headers, body)
   if (refusal)
     return sendJson(
       response,

@@ -16,7 +16,7 @@ export interface NamedFault {
 export interface LocalSettings {
   /** `PORT`. @default 9000 */
   port: number
-  /** `HOST`. @default '127.0.0.1' */
+  /** `IOT_PUB_LOCAL_HOST` (never the generic `HOST`, which other tools export as 0.0.0.0). @default '127.0.0.1' */
   host: string
   /** `LOG_FORMAT`: `pretty` lines for a person, or the function's `json` lines. @default pretty on a TTY, else json */
   logFormat: 'pretty' | 'json'
@@ -55,7 +55,7 @@ export class LocalSettingsError extends Error {
 export function readLocalSettings(env: Record<string, string | undefined>, isTty: boolean): LocalSettings {
   return {
     port: port(env.PORT),
-    host: env.HOST || '127.0.0.1',
+    host: env.IOT_PUB_LOCAL_HOST || '127.0.0.1',
     logFormat:
       oneOf('LOG_FORMAT', env.LOG_FORMAT, ['pretty', 'json'] as const) ?? (isTty ? 'pretty' : 'json'),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL?.toLowerCase(), LOG_LEVELS) ?? 'info',

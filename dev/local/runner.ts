@@ -30,7 +30,10 @@ type FcHandler = (event: Buffer, context: FcContext) => Promise<unknown>
 export interface LocalGatewayOptions {
   /** Port to listen on; 0 picks a free one. @default PORT from the shell, else from `.env`, else 9000 */
   port?: number
-  /** Address to listen on. @default HOST, else '127.0.0.1' */
+  /**
+   * Address to listen on. @default IOT_PUB_LOCAL_HOST from the shell or `.env`, else '127.0.0.1' (never the
+   * generic HOST, which other tools export, often as 0.0.0.0: the runner accepts published keys)
+   */
   host?: string
   /** The built bundle to run. @default 'dist/gateway/index.js' */
   bundle?: string
@@ -267,7 +270,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       } else if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
         fail(
           new LocalSettingsError(
-            `Cannot listen on ${host}:${port} (${error.code}): set PORT or HOST to another value`,
+            `Cannot listen on ${host}:${port} (${error.code}): set PORT or IOT_PUB_LOCAL_HOST to another value`,
           ),
         )
       } else fail(error)

@@ -7,7 +7,7 @@ import { isStartupProblem, type LocalGateway, startLocalGateway } from './runner
 
 let gateway: LocalGateway
 try {
-  // The port is PORT from the shell, else from .env, else 9000.
+  // The port is PORT from the shell, else from .env, else 9000; the address IOT_PUB_LOCAL_HOST, else 127.0.0.1.
   gateway = await startLocalGateway()
 } catch (error) {
   if (!isStartupProblem(error)) throw error

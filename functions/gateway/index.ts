@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/log.js'
 import { callerAuth } from '../../lib/middleware/caller-auth.js'
 import { fcTrigger } from '../../lib/middleware/fc-trigger.js'
 import { gatewayConfig } from '../../lib/middleware/gateway-config.js'
+import { idempotency } from '../../lib/middleware/idempotency.js'
 import { iotPublisher } from '../../lib/middleware/iot-publisher.js'
 import { pubRetry } from '../../lib/middleware/pub-retry.js'
 import { relay } from '../../lib/relay.js'
@@ -22,6 +23,7 @@ const gateway = middy<Inbound, unknown, Error, GatewayContext>()
   .use(callerAuth({ logger }))
   .use(iotPublisher({ logger }))
   .use(pubRetry({ logger }))
+  .use(idempotency({ logger }))
   .handler(relay)
 
 /**

@@ -16,6 +16,8 @@ export interface PublishMessage {
   responseTopic?: string
   correlationData?: string
   userProperties?: Record<string, string>
+  /** The caller's key for publishing this message once; never sent to IoT. */
+  idempotencyKey?: string
 }
 
 /** Characters of a device name, which also appear as a level of a full topic. */
@@ -27,6 +29,8 @@ const PRINTABLE = '^[^\\p{Cc}]*$'
 
 export const MAX_TOPIC_LENGTH = 128
 export const MAX_USER_PROPERTIES = 20
+/** Longest idempotency key, as a message field or the `Idempotency-Key` header. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 /** JSON Schema of `PublishMessage`. */
 export const messageSchema = {
@@ -93,6 +97,13 @@ export const messageSchema = {
         maxLength: 1024,
         pattern: PRINTABLE,
       },
+    },
+    idempotencyKey: {
+      type: 'string',
+      description: `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (the key that publishes this message once; never sent to IoT)`,
+      minLength: 1,
+      maxLength: MAX_IDEMPOTENCY_KEY_LENGTH,
+      pattern: '^[ -~]*$',
     },
   },
 } as const

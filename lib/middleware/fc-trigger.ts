@@ -6,6 +6,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import { answerError, answerOutcome } from '../answers.js'
 import { type GatewayError, InvocationFailedError, toGatewayError } from '../errors.js'
 import type { FcContext } from '../fc/types.js'
+import { wasReplayed } from '../idempotency/publish-once.js'
 import { describeError, type Logger } from '../log.js'
 import type { RelayOutcome } from '../relay.js'
 import { type Inbound, recognizeInbound, type TriggerKind } from '../triggers/inbound.js'
@@ -31,15 +32,18 @@ export function fcTrigger({ logger }: FcTriggerOptions): MiddlewareObj<Inbound, 
 
   const fcTriggerAfter = (request: TriggerRequest) => {
     const outcome = request.response as RelayOutcome
+    const { requestId } = request.context
     for (const event of outcome.form === 'events' ? outcome.events : []) {
-      for (const error of event.dropped) {
-        logger.warn('dropped', {
-          requestId: request.context.requestId,
-          eventIndex: event.index,
-          eventId: event.id,
-          error,
-        })
-      }
+      const where = { requestId, eventIndex: event.index, eventId: event.id }
+      for (const error of event.dropped) logger.warn('dropped', { ...where, error })
+      // These fail the invocation, whose own line names only the events: each reason is logged here.
+      for (const error of event.retryable) logger.error('failed', { ...where, error })
+    }
+    if (outcome.form === 'batch' && request.event.kind !== 'http') {
+      outcome.outcomes.forEach((settled, messageIndex) => {
+        if (!settled.ok && settled.error.retryable)
+          logger.error('failed', { requestId, messageIndex, error: settled.error.toBody() })
+      })
     }
     // Rendering may throw RetryableFailuresError, which onError turns into a failed invocation.
     const answer = answerOutcome(request.event.kind, outcome)
@@ -97,6 +101,8 @@ function describeRelayed(
             (sum, event) => sum + event.results.length + event.dropped.length + event.retryable.length,
             0,
           )
+  // Replayed messages were answered from idempotency records: they were not published now.
+  const replayed = results.filter(wasReplayed).length
   return {
     requestId: request.context.requestId,
     trigger: request.event.kind,
@@ -104,7 +110,8 @@ function describeRelayed(
     outcome: 'relayed',
     status,
     messages,
-    published: results.length,
+    published: results.length - replayed,
+    replayed,
     messageIds: results.map((result) => result.messageId),
     iotRequestIds: results.map((result) => result.requestId),
   }

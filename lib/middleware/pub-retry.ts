@@ -6,7 +6,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import type { GatewayConfig } from '../config.js'
 import type { GatewayContext } from '../context.js'
 import type { Logger } from '../log.js'
-import { AdaptiveRateLimiter } from '../quota/adaptive-rate-limiter.js'
+import { createPubRateLimiter } from '../quota/instance-limiter.js'
 import type { PubRateLimiter } from '../quota/pub-rate-limiter.js'
 import { RetryQuota } from '../retry/retry-quota.js'
 import { createRetryingPublisher } from '../retry/retrying-publisher.js'
@@ -14,7 +14,7 @@ import { createRetryingPublisher } from '../retry/retrying-publisher.js'
 /** Options of `pubRetry`. */
 export interface PubRetryOptions {
   logger: Logger
-  /** Makes the instance's rate limiter. @default an AdaptiveRateLimiter at PUB_QPS_LIMIT */
+  /** Makes the instance's rate limiter. @default the fleet's shared one with REDIS_URL, else the instance's own */
   createLimiter?: (config: GatewayConfig) => PubRateLimiter
   /** The instance's retry budget. @default a RetryQuota of 500 tokens */
   quota?: RetryQuota
@@ -28,8 +28,7 @@ const DEFAULT_TIMEOUT_SECONDS = 3
  * @example middy().use(iotPublisher({ logger })).use(pubRetry({ logger }))
  */
 export function pubRetry(options: PubRetryOptions): MiddlewareObj<unknown, unknown, Error, GatewayContext> {
-  const { logger, createLimiter = (config) => new AdaptiveRateLimiter({ limitQps: config.pubQpsLimit }) } =
-    options
+  const { logger, createLimiter = (config) => createPubRateLimiter(config, logger) } = options
   const quota = options.quota ?? new RetryQuota()
   let limiter: PubRateLimiter | undefined
 

@@ -3,7 +3,8 @@
  * released at the current rate (so a cut applies at once, not after slots booked at the old rate), whose
  * rate adapts. On a throttle it pauses briefly and, at most once per second, drops to just under the
  * success rate it observed in the last second (the share of the quota it really gets), or to half when it
- * saw too few calls to tell; while calls go through it climbs back by a few percent per second.
+ * saw too few calls to tell; while calls go through it climbs back by a few percent per second. A fresh
+ * instance starts low and grows with each success until the first throttle (slow start).
  */
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
@@ -11,6 +12,14 @@ import type { PubRateLimiter } from './pub-rate-limiter.js'
 export interface AdaptiveRateLimiterOptions {
   /** Calls per second never exceeded: `PUB_QPS_LIMIT`. @default 1600 */
   limitQps: number
+  /**
+   * Rate of a fresh instance, which grows with each success until the first throttle (slow start: about
+   * doubling every `doublingMs` while calls go at the full rate), so that a cold instance never bursts into
+   * a quota others may be using. @default min(20, limitQps)
+   */
+  startQps: number
+  /** Slow start's doubling period at full use. @default 100 */
+  doublingMs: number
   /** Calls per second never gone under. @default 1 */
   minQps: number
   /** Share of the observed success rate to drop to on a throttle. @default 0.95 */
@@ -23,7 +32,7 @@ export interface AdaptiveRateLimiterOptions {
   cooldownMs: number
   /** Burst allowed after a quiet spell, as time's worth of calls at the current rate. @default 50 */
   burstMs: number
-  /** Pause of new calls after each throttle: the quota's window is spent, calls into it are wasted. @default 100 */
+  /** Pause of new calls after a throttle (doubling while throttles follow pauses): the quota's window is spent, calls into it are wasted. @default 100 */
   pauseMs: number
   /** Clock in epoch milliseconds. @default Date.now */
   now: () => number
@@ -32,7 +41,9 @@ export interface AdaptiveRateLimiterOptions {
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
 const BUCKETS = WINDOW_MS / BUCKET_MS
-/** Successes in the last second below which the observed rate is not trusted. */
+/** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
+const MAX_PAUSE_MS = 1_000
+/** Successes in the last second below which the observed rate is not trusted (outside slow start). */
 const MIN_SAMPLE = 50
 
 interface Waiter {
@@ -51,6 +62,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #pump: NodeJS.Timeout | undefined
   #lastCutAt = Number.NEGATIVE_INFINITY
   #lastGrowthAt: number
+  #slowStart = true
+  #pausedUntil = Number.NEGATIVE_INFINITY
+  #pauseMs = 0
+  #retryAfterMs: number | undefined
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
   readonly #successes = new Array<number>(BUCKETS).fill(0)
@@ -59,6 +74,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   constructor(options: Partial<AdaptiveRateLimiterOptions> = {}) {
     this.#options = {
       limitQps: 1_600,
+      startQps: Math.min(20, options.limitQps ?? 1_600),
+      doublingMs: 100,
       minQps: 1,
       backoffShare: 0.95,
       maxDecreaseFactor: 0.9,
@@ -69,13 +86,17 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       now: Date.now,
       ...options,
     }
-    this.#rate = this.#options.limitQps
+    this.#rate = Math.min(this.#options.startQps, this.#options.limitQps)
     this.#lastGrowthAt = this.#options.now()
     this.#refilledAt = this.#lastGrowthAt
   }
 
   get rate(): number {
     return this.#rate
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.#retryAfterMs
   }
 
   acquire(deadline: number): boolean | Promise<boolean> {
@@ -87,7 +108,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     }
     // Refuse at once what the queue cannot serve in time, rather than let it wait to be refused.
     const expectedWaitMs = ((this.#waiters.length + 1 - this.#tokens) * 1_000) / this.#rate
-    if (now + expectedWaitMs > deadline) return false
+    if (now + expectedWaitMs > deadline) {
+      this.#retryAfterMs = expectedWaitMs
+      return false
+    }
     return new Promise<boolean>((grant) => {
       const waiter: Waiter = { settled: false, grant }
       // setTimeout treats Infinity as 1 ms: a waiter without a deadline gets no timer.
@@ -101,11 +125,23 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     const now = this.#options.now()
     this.#refill(now)
     if (now - this.#lastCutAt >= this.#options.cooldownMs) this.#cut(now)
-    // Set, not added: throttles arriving together make one pause.
-    this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#options.pauseMs) / 1_000)
+    // Set, not added: throttles arriving together make one pause. A throttle of the first calls after a
+    // pause says the quota's window is still spent: the next pause is twice as long, up to a second.
+    if (now < this.#pausedUntil) return
+    const again = now < this.#pausedUntil + this.#pauseMs
+    this.#pauseMs = again ? Math.min(MAX_PAUSE_MS, this.#pauseMs * 2) : this.#options.pauseMs
+    this.#pausedUntil = now + this.#pauseMs
+    this.#tokens = Math.min(this.#tokens, (-this.#rate * this.#pauseMs) / 1_000)
   }
 
   recordSuccess(): void {
+    // Slow start grows with use, not time: an idle instance stays low, a saturated one doubles its rate
+    // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
+    if (this.#slowStart)
+      this.#rate = Math.min(
+        this.#options.limitQps,
+        this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
+      )
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     const slot = bucket % BUCKETS
     if (this.#successBuckets[slot] !== bucket) {
@@ -115,16 +151,18 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#successes[slot] = (this.#successes[slot] ?? 0) + 1
   }
 
-  // Too few successes say nothing of the quota (a quiet or fresh instance): then the cut is to half.
+  // Too few successes say nothing of the quota (a quiet instance): then the cut is to half. In slow start
+  // every slot was used, so the successes of the last second are what the quota gave, however few.
   #cut(now: number): void {
     this.#lastCutAt = now
     const successes = this.#successesInWindow(now)
     const target =
-      successes >= MIN_SAMPLE
+      successes >= MIN_SAMPLE || (this.#slowStart && successes > 0)
         ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)
         : this.#rate / 2
     this.#rate = Math.max(this.#options.minQps, target)
     this.#lastGrowthAt = now
+    this.#slowStart = false
   }
 
   #refill(now: number): void {
@@ -157,7 +195,9 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // A waiter still queued at its deadline is refused, so the invocation can answer in time.
   #expire(waiter: Waiter): void {
-    if (!waiter.settled) this.#settle(waiter, false)
+    if (waiter.settled) return
+    this.#retryAfterMs = ((this.#waiters.length - this.#tokens) * 1_000) / this.#rate
+    this.#settle(waiter, false)
   }
 
   #settle(waiter: Waiter, granted: boolean): void {
@@ -168,7 +208,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Multiplicative growth, paused during the cooldown that follows a cut.
   #grow(now: number): void {
-    if (this.#rate >= this.#options.limitQps) {
+    if (this.#slowStart || this.#rate >= this.#options.limitQps) {
       this.#lastGrowthAt = now
       return
     }

@@ -1,7 +1,7 @@
 /**
  * The client-side rate limit in front of `Pub`. The account's quota (1,600 calls per second) is
- * shared by every caller, so the limiter is an interface: this instance's memory today, a shared
- * store so that many instances stay under the quota together later.
+ * shared by every caller, so the limiter is an interface: this instance's memory
+ * (`AdaptiveRateLimiter`), or a schedule in Redis that every instance shares (`SharedRateLimiter`).
  */
 
 /** Paces Pub calls and learns from IoT's throttling. */
@@ -17,6 +17,8 @@ export interface PubRateLimiter {
   recordThrottle(): void
   /** A call was accepted by IoT. */
   recordSuccess(): void
+  /** After `acquire` answered false: how long until a slot could be free, for the caller's `Retry-After`. */
+  readonly retryAfterMs?: number
   /** The current rate in calls per second, for logs and benchmarks. */
   readonly rate: number
 }

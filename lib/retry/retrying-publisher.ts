@@ -43,6 +43,7 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
   const random = options.random ?? Math.random
 
   const maybeSentRetries = options.maybeSentRetries ?? 1
+  const backoff = options.backoff ?? DEFAULT_BACKOFF
 
   return {
     async publish(parameters) {
@@ -51,11 +52,16 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
       for (;;) {
         const slot = limiter.acquire(deadline - MIN_CALL_MS)
         if (slot !== true && !(await slot)) {
-          throw giveUp(new ThrottledError(undefined), attempts, 1_000)
+          throw giveUp(new ThrottledError(undefined), attempts, limiter.retryAfterMs ?? 1_000)
         }
         const timeLeft = deadline - now()
         if (timeLeft < MIN_CALL_MS)
-          throw giveUp(last ?? new UpstreamUnavailableError('GatewayDeadline'), attempts)
+          throw giveUp(
+            last ?? new UpstreamUnavailableError('GatewayDeadline'),
+            attempts,
+            undefined,
+            backoff.capMs,
+          )
         try {
           attempts.calls++
           const result = await inner.publish(parameters, {
@@ -66,18 +72,12 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
           return result
         } catch (error) {
           const kind = retryKindOf(error)
-          if (kind === undefined) throw giveUp(error, attempts)
+          if (kind === undefined) throw giveUp(error, attempts, undefined, backoff.capMs)
           const failure = error as GatewayError
           last = failure
           if (failure.mayHavePublished) attempts.maybeSent++
           if (kind === 'throttle') limiter.recordThrottle()
-          const delay = retryDelay(
-            kind,
-            attempts.calls,
-            failure.retryAfterMs,
-            random,
-            options.backoff ?? DEFAULT_BACKOFF,
-          )
+          const delay = retryDelay(kind, attempts.calls, failure.retryAfterMs, random, backoff)
           if (failure.mayHavePublished && attempts.maybeSent > maybeSentRetries)
             throw giveUp(failure, attempts, delay)
           if (now() + delay + MIN_CALL_MS > deadline) throw giveUp(failure, attempts, delay)
@@ -102,7 +102,12 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
  * call may have published, only IoT's refusal of the message itself may say otherwise: a throttle or
  * an outage afterwards does not undo it.
  */
-function giveUp(thrown: unknown, attempts: { calls: number; maybeSent: number }, delayMs?: number): unknown {
+function giveUp(
+  thrown: unknown,
+  attempts: { calls: number; maybeSent: number },
+  delayMs?: number,
+  capMs = DEFAULT_BACKOFF.capMs,
+): unknown {
   if (!(thrown instanceof GatewayError)) return thrown
   let error: GatewayError = thrown
   if (attempts.maybeSent > 0 && error.retryable && !(error instanceof UpstreamTimeoutError)) {
@@ -112,5 +117,6 @@ function giveUp(thrown: unknown, attempts: { calls: number; maybeSent: number },
   error.attempts = attempts.calls
   // The delay the policy chose is already bounded; IoT's raw Retry-After may not be.
   if (delayMs !== undefined) error.retryAfterMs = delayMs
+  else if (error.retryAfterMs !== undefined) error.retryAfterMs = Math.min(error.retryAfterMs, capMs)
   return error
 }

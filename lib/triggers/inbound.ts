@@ -30,13 +30,21 @@ export function recognizeInbound(raw: unknown, origin?: InvocationOrigin): Inbou
     Buffer.isBuffer(raw) || typeof raw === 'string'
       ? tryParseJson(raw, 'The invocation payload', (value) => !isHttpEvent(value))
       : { ok: true, value: raw }
+  if (payload.ok && isHttpEvent(payload.value)) {
+    // An InvokeFunction call FC delivered in the HTTP shape is the direct invocation it wraps (see
+    // invoke-api.ts): its body is recognised as FC's raw event would be, so that a timer's or an
+    // EventBridge source's call in this shape keeps its own rules (a batch that fails is redelivered).
+    if (isInvokeApiEvent(payload.value, origin))
+      return recognizeInvocation(readInvokeApiPayload(payload.value))
+    return { kind: 'http', event: payload.value }
+  }
+  return recognizeInvocation(payload)
+}
+
+// Every shape but the HTTP trigger's: an HTTP event inside an invoke call's body is only a payload.
+function recognizeInvocation(payload: ParsedJson): Inbound {
   if (!payload.ok) return { kind: 'direct', payload }
   const { value } = payload
-  if (isHttpEvent(value)) {
-    // An InvokeFunction call FC delivered in the HTTP shape is a direct invocation (see invoke-api.ts).
-    if (isInvokeApiEvent(value, origin)) return { kind: 'direct', payload: readInvokeApiPayload(value) }
-    return { kind: 'http', event: value }
-  }
   if (isTimerEvent(value)) return { kind: 'timer', event: value }
   if (isCloudEventBatch(value)) return { kind: 'eventbridge', events: value }
   if (isCloudEvent(value)) return { kind: 'eventbridge', events: [value] }

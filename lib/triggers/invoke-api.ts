@@ -24,30 +24,31 @@ const ACCOUNT = /^\d+$/
 const REGION = /^[a-z]+(?:-[a-z0-9]+)+$/
 
 /**
- * Whether an HTTP event is an InvokeFunction call made through FC's own API domain.
- * @param origin - the context's account and region; the event's own `requestContext.accountId` stands in
- *   for a missing account
+ * Whether an HTTP event is an InvokeFunction call made through FC's own API domain. Closed when FC's
+ * context does not name the account and region: the event cannot vouch for itself.
+ * @param origin - the context's account and region
  */
 export function isInvokeApiEvent(event: FcHttpEvent, origin: InvocationOrigin = {}): boolean {
   // The path first: it rules out an ordinary trigger request at the least cost.
   const { rawPath } = event
   if (typeof rawPath !== 'string' || !rawPath.startsWith('/20') || !INVOKE_PATH.test(rawPath)) return false
-  const { requestContext } = event
-  const accountId = origin.accountId ?? requestContext.accountId
+  const { accountId, region } = origin
   if (accountId === undefined || !ACCOUNT.test(accountId)) return false
-  // FC sets both; an event whose two accounts disagree is not FC's.
-  if (requestContext.accountId !== undefined && requestContext.accountId !== accountId) return false
+  if (region === undefined || !REGION.test(region)) return false
+  const { requestContext } = event
+  // FC sets both; an event whose account is missing or differs from the context's is not FC's.
+  if (requestContext.accountId !== accountId) return false
   if (requestContext.http.method.toUpperCase() !== 'POST') return false
-  return isApiDomain(requestContext.domainName, accountId, origin.region)
+  return isApiDomain(requestContext.domainName, accountId, region)
 }
 
 // `<accountId>.<region>.fc.aliyuncs.com`, or `<accountId>.<region>-internal.fc.aliyuncs.com` from a VPC.
-function isApiDomain(domainName: string | undefined, accountId: string, region: string | undefined): boolean {
-  if (domainName === undefined) return false
+// Compared in ASCII: toLowerCase would fold look-alikes such as U+212A (Kelvin) into `k`.
+function isApiDomain(domainName: string | undefined, accountId: string, region: string): boolean {
+  if (typeof domainName !== 'string' || !/^[\x21-\x7e]+$/.test(domainName)) return false
   const [account, regionLabel, ...rest] = domainName.toLowerCase().split('.')
   if (account !== accountId || rest.join('.') !== 'fc.aliyuncs.com' || regionLabel === undefined) return false
-  const eventRegion = regionLabel.replace(/-internal$/, '')
-  return region === undefined ? REGION.test(eventRegion) : eventRegion === region
+  return regionLabel === region || regionLabel === `${region}-internal`
 }
 
 /**

@@ -68,6 +68,18 @@ describe('the deployed bundle', () => {
     expect(packages.has(name)).toBe(false)
   })
 
+  it('keeps the Redis client in a file of its own, read only when REDIS_URL is set', () => {
+    // Prepare
+    const redisMeta = JSON.parse(readFileSync('dist/meta-ioredis.json', 'utf8')) as typeof meta
+    const redisInputs = Object.keys(redisMeta.outputs['dist/gateway/ioredis.js']?.inputs ?? {})
+    const bundle = readFileSync('dist/gateway/index.js', 'utf8')
+
+    // Assess
+    expect(inputs.filter((path) => path.includes('node_modules/ioredis/'))).toEqual([])
+    expect(redisInputs).toContain('node_modules/ioredis/built/Redis.js')
+    expect(bundle).toContain('import("./ioredis.js")')
+  })
+
   it('leaves out the development tools: emulator, local runner, benchmarks', () => {
     // Assess
     expect(inputs.filter((path) => /^(dev|bench|test)\//.test(path))).toEqual([])

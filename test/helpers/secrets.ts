@@ -39,6 +39,9 @@ export function spellingsOf(secret: string): string[] {
 /** A secret the gateway is configured with but IoT refuses. */
 export const WRONG_SECRET = 'wrong-secret-never-shown'
 
+/** The password test Redis servers require (`requirepass`), in REDIS_URL as `:…@`. */
+export const TEST_REDIS_PASSWORD = 'redis-pass-2c8f/6a1e'
+
 /** The values to look for in captured logs. */
 export const TEST_SECRETS = [
   TEST_API_KEY,
@@ -49,4 +52,6 @@ export const TEST_SECRETS = [
   DEV_CREDENTIALS.accessKeySecret,
   ...spellingsOf(STS_SHAPED.accessKeySecret),
   ...spellingsOf(STS_SHAPED.securityToken),
+  TEST_REDIS_PASSWORD,
+  encodeURIComponent(TEST_REDIS_PASSWORD),
 ]

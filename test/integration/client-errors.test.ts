@@ -218,4 +218,50 @@ describe('the client’s errors for what FC answers', () => {
     // Assess
     expect(logs).toEqual(['FC Invoke Start\nline\n'])
   })
+
+  it.each([
+    ['text that is not JSON', 'not json', 'text/plain'],
+    ['JSON null', 'null', 'application/json'],
+    ['a bare string', '"published"', 'application/json'],
+    ['an object without a messageId', '{"foo":1}', 'application/json'],
+    ['a numeric messageId', '{"messageId":1,"requestId":"r"}', 'application/json'],
+    ['an error that is not the gateway’s error object', '{"error":"str"}', 'application/json'],
+    ['an error object without a code', '{"error":{"message":"m"}}', 'application/json'],
+  ])(
+    'makes a 200 whose body is %s a retryable GatewayFailedError, never a result',
+    async (_, body, contentType) => {
+      // Act
+      const error = await failureOf({ status: 200, body, contentType })
+
+      // Assess
+      expect(error).toBeInstanceOf(GatewayFailedError)
+      expect(error).toMatchObject({ code: 'InvalidResponse', retryable: true })
+      expect((error as Error).message).toMatch(/may have been published/)
+    },
+  )
+
+  it('makes a batch answer that is not one result per message a GatewayFailedError', async () => {
+    // Prepare
+    next = { status: 200, body: '{"results":[]}' }
+
+    // Act
+    const error = await client()
+      .publishBatch([aMessage(), aMessage()])
+      .catch((thrown: unknown) => thrown)
+
+    // Assess
+    expect(error).toMatchObject({ name: 'GatewayFailedError', code: 'InvalidResponse' })
+  })
+
+  it('does not print an object as a function error’s message', async () => {
+    // Act
+    const error = await failureOf({
+      status: 200,
+      body: '{"errorMessage":{"nested":true}}',
+      headers: { 'x-fc-error-type': 'UnhandledInvocationError' },
+    })
+
+    // Assess
+    expect(error).toMatchObject({ name: 'GatewayFailedError', message: 'The invocation failed' })
+  })
 })

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -290,6 +291,54 @@ describe('the invoke API of a function without an HTTP trigger', () => {
 
     // Assess
     expect(error).toMatchObject({ code: 'PathNotSupported' })
+  })
+})
+
+describe('the local invoke API’s check of the body a signature covers', () => {
+  // fc2's signature covers content-md5, not the body: a captured request is signed for one body only.
+  const invokePath = '/2023-03-30/functions/iot-pub-gateway/invocations'
+  function signedFor(body: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'content-type': 'application/octet-stream',
+      'x-fc-invocation-type': 'Sync',
+    }
+    // Without a body to sign for, the header is left out and the signature covers no body at all.
+    if (body !== undefined)
+      headers['content-md5'] = Buffer.from(createHash('md5').update(body).digest('hex')).toString('base64')
+    const signature = createHmac('sha256', LOCAL_FC_CALLER.accessKeySecret)
+      .update(fcStringToSign('POST', invokePath, headers))
+      .digest('base64')
+    return { ...headers, authorization: `FC ${LOCAL_FC_CALLER.accessKeyId}:${signature}` }
+  }
+  const send = (headers: Record<string, string>, body: string) =>
+    fetch(`${gateway.url}${invokePath}`, { method: 'POST', headers, body })
+
+  it('publishes the body the signature was made for', async () => {
+    // Act
+    const body = JSON.stringify(aMessage({ payload: 'signed' }))
+    const answer = await send(signedFor(body), body)
+
+    // Assess
+    expect(answer.status).toBe(200)
+    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('signed')
+  })
+
+  it.each([
+    ['another body under a signature made for a first one', JSON.stringify(aMessage({ payload: 'signed' }))],
+    ['a body under a signature made without content-md5', undefined],
+  ])('refuses %s, and publishes nothing', async (_, signedBody) => {
+    // Prepare
+    const before = gateway.emulator?.delivered.length
+    const headers = signedFor(signedBody)
+
+    // Act
+    const answer = await send(headers, JSON.stringify(aMessage({ payload: 'swapped' })))
+
+    // Assess
+    expect(answer.status).toBe(400)
+    expect(await answer.json()).toMatchObject({ ErrorCode: 'InvalidArgument' })
+    expect(gateway.emulator?.delivered.length).toBe(before)
   })
 })
 

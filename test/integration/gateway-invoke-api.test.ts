@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { FAULTS } from '../../dev/iot-emulator/faults.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { anInvokeApiEvent } from '../helpers/events.js'
+import { aCloudEvent, anInvokeApiEvent } from '../helpers/events.js'
 import { aMessage, anFcContext, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
 import { capturedLogs } from '../helpers/logs.js'
@@ -107,5 +107,30 @@ describe('the built gateway, given an InvokeFunction call in the HTTP shape', ()
 
     // Assess
     expect(answer).toMatchObject({ statusCode: 415 })
+  })
+
+  it('fails an EventBridge batch delivered in this shape on a retryable failure, so the source redelivers it', async () => {
+    // Prepare: read as one direct payload, the array was refused and answered, and the events were lost
+    emulator().inject(FAULTS.serviceUnavailable, { durationMs: 5_000 })
+    const events = [aCloudEvent('mns', aMessage(), 'e1'), aCloudEvent('mns', aMessage(), 'e2')]
+
+    // Act
+    const invocation = handler(asFcEvent(anInvokeApiEvent(JSON.stringify(events))), shortFunction())
+
+    // Assess
+    await expect(invocation).rejects.toThrow(/RetryableFailures: CloudEvents e1, e2/)
+  })
+
+  it('asks for the API key when FC’s context names no account, however the event vouches for itself', async () => {
+    // Prepare
+    const before = emulator().delivered.length
+    const { accountId: _, ...context } = anFcContext()
+
+    // Act
+    const answer = await handler(asFcEvent(anInvokeApiEvent(JSON.stringify(aMessage()))), context)
+
+    // Assess
+    expect(answer).toMatchObject({ statusCode: 401 })
+    expect(emulator().delivered.length).toBe(before)
   })
 })

@@ -83,6 +83,23 @@ describe('an endpoint with a self-signed certificate', () => {
     // Assess
     await expect(outcome).rejects.toMatchObject({ status: 503 })
   })
+
+  it('logs why each message of a failed direct batch failed', async () => {
+    // Prepare
+    const upstream = await started(selfSignedTlsServer())
+
+    // Act
+    const outcome = gatewayAt(upstream.url)(
+      asFcEvent({ messages: [aMessage(), aMessage()] }),
+      inFunctionOf(1),
+    )
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ code: 'RetryableFailures' })
+    const failed = capturedLogs().filter((line) => line.msg === 'failed')
+    expect(failed.map((line) => line.messageIndex)).toEqual([0, 1])
+    expect(failed[0]).toMatchObject({ error: { iotCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' } })
+  })
 })
 
 describe('an endpoint whose accept queue is full', () => {
@@ -212,6 +229,12 @@ describe('POP quoting its string to sign', () => {
       (thrown: Error & { status?: number }) => thrown,
     )
     expect(error?.status).toBeGreaterThanOrEqual(500)
+    expect(capturedLogs()).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        error: expect.objectContaining({ code: 'UpstreamRejected', iotCode: 'IncompleteSignature' }),
+      }),
+    )
     for (const spelling of spellingsOf(STS_SHAPED.securityToken)) {
       expect(error?.message).not.toContain(spelling)
       expect(JSON.stringify(capturedLogs())).not.toContain(spelling)

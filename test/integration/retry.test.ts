@@ -220,7 +220,8 @@ describe('a sustained outage', () => {
     )
 
     // Assess
-    expect(responses.every((response) => response.statusCode === 503)).toBe(true)
+    // A cold instance starts at 20 calls per second: what finds no slot before the deadline is a 429.
+    expect(new Set(responses.map((response) => response.statusCode))).toEqual(new Set([503, 429]))
     expect(emulator().calls - callsBefore).toBeLessThanOrEqual(40 + Math.floor(500 / 14))
   })
 })

@@ -28,8 +28,36 @@ describe('loadConfig', () => {
       allowedProductKeys: undefined,
       allowedTopics: undefined,
       maxBodyBytes: 33_554_432,
+      idempotencyTtlSeconds: 86_400,
+      redisUrl: undefined,
+      redisTimeoutMs: 50,
       environmentCredentials: undefined,
     })
+  })
+
+  it.each(['redis://:p%40ss@10.0.0.5:6379/0', 'rediss://user:pw@r-bp1.redis.rds.aliyuncs.com:6380'])(
+    'reads REDIS_URL %s and REDIS_TIMEOUT_MS',
+    (url) => {
+      // Act
+      const config = loadConfig({ IOT_REGION: 'cn-shanghai', REDIS_URL: ` ${url} `, REDIS_TIMEOUT_MS: '20' })
+
+      // Assess
+      expect(config).toMatchObject({ redisUrl: url, redisTimeoutMs: 20 })
+    },
+  )
+
+  it.each([
+    'localhost:6379',
+    'http://:hunter2hunter2@localhost:6379',
+    'redis://:hunter2hunter2@',
+    'redis//:hunter2hunter2@host',
+  ])('refuses REDIS_URL %s naming the variable, never quoting its password', (url) => {
+    // Act
+    const act = () => loadConfig({ IOT_REGION: 'cn-shanghai', REDIS_URL: url })
+
+    // Assess
+    expect(act).toThrow(/REDIS_URL/)
+    expect(act).not.toThrow(/hunter2/)
   })
 
   it('falls back to FC_REGION, the function’s own region', () => {
@@ -86,6 +114,8 @@ describe('loadConfig', () => {
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/#/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', ALLOWED_TOPICS: '/pk/a+/user' }, /ALLOWED_TOPICS/],
     [{ IOT_REGION: 'cn-shanghai', DEADLINE_MARGIN_MS: '1.5' }, /DEADLINE_MARGIN_MS/],
+    [{ IOT_REGION: 'cn-shanghai', IDEMPOTENCY_TTL_S: '0' }, /IDEMPOTENCY_TTL_S/],
+    [{ IOT_REGION: 'cn-shanghai', REDIS_TIMEOUT_MS: '0' }, /REDIS_TIMEOUT_MS/],
     [{ IOT_REGION: 'cn-shanghai', PUB_MAYBE_SENT_RETRIES: '-1' }, /PUB_MAYBE_SENT_RETRIES/],
     [{ IOT_REGION: 'cn-shanghai', PUB_MAYBE_SENT_RETRIES: 'once' }, /PUB_MAYBE_SENT_RETRIES/],
     [{ IOT_REGION: 'cn-shanghai', ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }, /ALIBABA_CLOUD_ACCESS_KEY_SECRET/],

@@ -236,6 +236,17 @@ describe('secrets in every spelling', () => {
     expect(lines[0]).toContain('[redacted]')
   })
 
+  it('leaves ordinary words after a lower-case “fc” or “bearer” alone', () => {
+    // Prepare
+    const { logger, lines } = capture()
+
+    // Act
+    logger.info('invocation', { detail: 'the fc runtime, bearer of news' })
+
+    // Assess
+    expect(JSON.parse(lines[0] ?? '').detail).toBe('the fc runtime, bearer of news')
+  })
+
   it('leaves text that merely resembles an encoding alone', () => {
     // Prepare
     const { logger, lines } = capture()

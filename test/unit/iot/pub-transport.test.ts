@@ -1,4 +1,5 @@
-import { Agent, createServer, type Server } from 'node:http'
+import { Agent, createServer, type IncomingMessage, type Server } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -118,6 +119,31 @@ describe('the Pub transport', () => {
     // Assess: httpx would have allowed 600 ms after connecting, answering at 800 ms
     expect(error.code).toBe('ResponseTimeout')
     expect(performance.now() - started).toBeLessThan(750)
+  })
+
+  it('is needed: httpx, given the same slow lookup and late answer, waits past its time limit', async () => {
+    // Prepare: httpx starts its read timer at connect, so the lookup's time comes on top
+    const httpx = createRequire(import.meta.url)('httpx') as {
+      request(url: string, options: object): Promise<IncomingMessage>
+      read(response: IncomingMessage): Promise<Buffer>
+    }
+    const upstream = await serve((_request, response) => setTimeout(() => response.end(PUB_ANSWER), 400))
+    const agent = new Agent({
+      lookup: ((_host: string, _options: unknown, callback: (...args: unknown[]) => void) =>
+        setTimeout(() => callback(null, [{ address: '127.0.0.1', family: 4 }]), 400)) as never,
+    })
+    const started = performance.now()
+
+    // Act
+    const answer = await httpx.request(upstream.url.replace('127.0.0.1', 'iot.test'), {
+      method: 'POST',
+      agent,
+      timeout: 600,
+    })
+    await httpx.read(answer)
+
+    // Assess
+    expect(performance.now() - started).toBeGreaterThan(750)
   })
 
   it('cuts a DNS lookup that never answers, as a call that cannot have been delivered', async () => {

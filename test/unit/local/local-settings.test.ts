@@ -27,7 +27,7 @@ describe('readLocalSettings', () => {
     const settings = readLocalSettings(
       {
         PORT: '0',
-        HOST: '::1',
+        IOT_PUB_LOCAL_HOST: '::1',
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'WARN',
         EMULATOR_DEVICES: 'pk/d1, pk/d2,other/',

@@ -26,7 +26,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('grants a free slot at once, without a promise to wait on', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, startQps: 10, burstMs: 0 })
 
     // Act
     const first = limiter.acquire(Number.POSITIVE_INFINITY)
@@ -39,7 +39,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('spaces calls at the configured rate, serving waiters in order', async () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, startQps: 10, burstMs: 0 })
 
     // Act
     const times = await grantTimes(limiter, 5)
@@ -50,7 +50,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('refuses, without reserving, a slot that would come after the deadline', async () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 10, burstMs: 0 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 10, startQps: 10, burstMs: 0 })
 
     // Act
     const times = await grantTimes(limiter, 4, Date.now() + 250)
@@ -63,7 +63,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('drops to just under the success rate it observed when IoT throttles', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     for (let i = 0; i < 600; i++) limiter.recordSuccess()
 
     // Act
@@ -75,7 +75,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('drops to the quota it observed in one step, even far below its rate', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600, startQps: 1_600 })
     for (let i = 0; i < 400; i++) limiter.recordSuccess()
 
     // Act
@@ -87,19 +87,22 @@ describe('AdaptiveRateLimiter', () => {
 
   it('halves its rate when it saw too few successes to estimate the quota', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    // Prepare: a first cut (no successes at all) ends slow start
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600, startQps: 1_600 })
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(1_000)
     for (let i = 0; i < 49; i++) limiter.recordSuccess()
 
     // Act
     limiter.recordThrottle()
 
     // Assess
-    expect(limiter.rate).toBe(800)
+    expect(limiter.rate).toBe(400)
   })
 
   it('cuts at least 10% even when the observed rate is close to the current one', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 100 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100 })
     for (let i = 0; i < 100; i++) limiter.recordSuccess()
 
     // Act
@@ -111,7 +114,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('ignores throttles from calls in flight during the cooldown after a cut', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     limiter.recordThrottle()
     const afterFirstCut = limiter.rate
 
@@ -125,7 +128,13 @@ describe('AdaptiveRateLimiter', () => {
 
   it('pauses new calls after a throttle, once for throttles that arrive together', async () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 100, burstMs: 0, pauseMs: 100, cooldownMs: 0 })
+    const limiter = new AdaptiveRateLimiter({
+      limitQps: 100,
+      startQps: 100,
+      burstMs: 0,
+      pauseMs: 100,
+      cooldownMs: 0,
+    })
     for (let i = 0; i < 100; i++) limiter.recordSuccess()
     await limiter.acquire(Number.POSITIVE_INFINITY)
 
@@ -142,7 +151,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('never goes under its floor', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 100, minQps: 60 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100, minQps: 60 })
 
     // Act
     limiter.recordThrottle()
@@ -153,7 +162,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('climbs back by 5% a second after the cooldown, up to the limit', async () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     for (let i = 0; i < 500; i++) limiter.recordSuccess()
     limiter.recordThrottle()
     const cut = limiter.rate
@@ -172,7 +181,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('adds up the successes of every bucket in the last second', () => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     for (let i = 0; i < 300; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(500)
     for (let i = 0; i < 300; i++) limiter.recordSuccess()
@@ -187,7 +196,7 @@ describe('AdaptiveRateLimiter', () => {
   // 1,000 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
   it.each([1_000, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
     // Prepare
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000 })
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     for (let i = 0; i < 800; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(laterMs)
     for (let i = 0; i < 600; i++) limiter.recordSuccess()
@@ -197,5 +206,91 @@ describe('AdaptiveRateLimiter', () => {
 
     // Assess
     expect(limiter.rate).toBeCloseTo(570)
+  })
+})
+
+describe('AdaptiveRateLimiter’s slow start', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 })
+  })
+
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('starts a fresh instance at 20 calls a second, not at its limit', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+
+    // Assess
+    expect(limiter.rate).toBe(20)
+  })
+
+  it('stays low while idle: slow start grows with successes, not with time', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+
+    // Act
+    vi.advanceTimersByTime(60_000)
+    limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess
+    expect(limiter.rate).toBe(20)
+  })
+
+  it('doubles its rate for each rate’s worth of successes, up to the limit, until the first throttle', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+
+    // Act: 100 ms of calls at 20/s is 2 successes; each adds ln 2 × 10 calls/s
+    limiter.recordSuccess()
+    limiter.recordSuccess()
+    const afterTwo = limiter.rate
+    for (let i = 0; i < 1_000; i++) limiter.recordSuccess()
+    const afterMany = limiter.rate
+    limiter.recordThrottle()
+    const cut = limiter.rate
+    limiter.recordSuccess()
+
+    // Assess
+    expect(afterTwo).toBeCloseTo(20 + 2 * Math.LN2 * 10)
+    expect(afterMany).toBe(1_600)
+    expect(limiter.rate).toBe(cut)
+  })
+
+  it('cuts to just under its successes on its first throttle, however few: in slow start every slot was used', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 20; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBe(19)
+  })
+
+  it('doubles the pause, up to a second, while the first calls after each pause are throttled', async () => {
+    // Prepare: out of slow start, at 100 calls a second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100, burstMs: 0, cooldownMs: 60_000 })
+    limiter.recordThrottle()
+    const pauses: number[] = []
+
+    // Act: each time a slot comes, IoT throttles it again
+    for (let i = 0; i < 6; i++) {
+      const started = Date.now()
+      const granted = limiter.acquire(Number.POSITIVE_INFINITY)
+      await vi.runAllTimersAsync()
+      await granted
+      pauses.push(Date.now() - started)
+      limiter.recordThrottle()
+    }
+
+    // Assess: each pause, plus the slot the cut rate spaces it by
+    const expected = [200, 400, 800, 1_000, 1_000]
+    pauses.slice(1).forEach((pause, i) => {
+      expect(pause).toBeGreaterThanOrEqual(expected[i] as number)
+      expect(pause).toBeLessThanOrEqual((expected[i] as number) + 30)
+    })
   })
 })

@@ -353,6 +353,20 @@ describe('createRetryingPublisher', () => {
     expect(Number(error.headers['retry-after'])).toBeLessThanOrEqual(20)
   })
 
+  it('bounds IoT’s Retry-After in the answer even for a failure it does not repeat', async () => {
+    // Prepare
+    const rejected = Object.assign(new UpstreamRejectedError('InvalidAccessKeyId.NotFound'), {
+      retryAfterMs: 1e12,
+    })
+    const { publisher } = failing(rejected)
+
+    // Act
+    const error = await rejection(retrying(publisher).publish({}))
+
+    // Assess
+    expect(error.headers['retry-after']).toBe('20')
+  })
+
   it('for any sequence of failures, repeats maybe-published calls within the limit and answers honestly', async () => {
     const failure = fc.constantFrom(
       () => connectTimeout(),

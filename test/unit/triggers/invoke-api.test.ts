@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../../../lib/errors.js'
 import type { FcHttpEvent } from '../../../lib/fc/types.js'
 import { readInboundBody, recognizeInbound } from '../../../lib/triggers/inbound.js'
 import { isInvokeApiEvent } from '../../../lib/triggers/invoke-api.js'
-import { anInvokeApiEvent } from '../../helpers/events.js'
+import { aCloudEvent, anInvokeApiEvent, aTimerEvent } from '../../helpers/events.js'
 import { aMessage, asFcEvent } from '../../helpers/factories.js'
 
 const origin = { accountId: '1234567890', region: 'cn-shanghai' }
@@ -66,7 +66,7 @@ describe('an InvokeFunction call in the HTTP shape', () => {
   it.each([
     ['the VPC endpoint', '1234567890.cn-shanghai-internal.fc.aliyuncs.com', origin],
     ['an upper-cased domain', '1234567890.CN-SHANGHAI.FC.ALIYUNCS.COM', origin],
-    ['no region in the context, any region id', '1234567890.ap-southeast-1.fc.aliyuncs.com', {}],
+    ['the VPC endpoint in lower case', '1234567890.CN-SHANGHAI-INTERNAL.fc.aliyuncs.com', origin],
   ])('is recognised through %s', (_, domainName, context) => {
     // Act + Assess
     expect(isInvokeApiEvent(anInvokeApiEvent('{}', { domainName }), context)).toBe(true)
@@ -163,5 +163,136 @@ describe('a look-alike that FC did not route through its invoke API', () => {
         },
       ),
     )
+  })
+})
+
+describe('an InvokeFunction call when FC’s context does not say where the function runs', () => {
+  // The event must not vouch for itself: without the context's account and region nothing is FC's.
+  it.each<[string, { accountId?: string; region?: string }]>([
+    ['no context at all', {}],
+    ['no account in the context', { region: 'cn-shanghai' }],
+    ['an empty account in the context', { accountId: '', region: 'cn-shanghai' }],
+    ['no region in the context', { accountId: '1234567890' }],
+    ['an empty region in the context', { accountId: '1234567890', region: '' }],
+  ])('stays an HTTP trigger request with %s', (_, context) => {
+    // Prepare: an event that agrees with itself in every field
+    const event = anInvokeApiEvent(JSON.stringify(aMessage()))
+
+    // Act + Assess
+    expect(recognizeInbound(asFcEvent(event), context).kind).toBe('http')
+  })
+
+  it('stays an HTTP trigger request when the event names no account of its own', () => {
+    // Prepare
+    const event = anInvokeApiEvent('{}')
+    delete event.requestContext.accountId
+
+    // Act + Assess
+    expect(isInvokeApiEvent(event, origin)).toBe(false)
+  })
+
+  it('is never taken for the invoke API, whatever the event says, when the context lacks account or region', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ accountId: fc.option(fc.stringMatching(/^\d{1,12}$/), { nil: undefined }) }),
+        fc.stringMatching(/^\d{1,12}$/),
+        fc.constantFrom('cn-shanghai', 'cn-hangzhou', 'ap-southeast-1'),
+        (context, account, region) => {
+          const event = anInvokeApiEvent('{}', {
+            accountId: account,
+            domainName: `${account}.${region}.fc.aliyuncs.com`,
+          })
+          return recognizeInbound(asFcEvent(event), context).kind === 'http'
+        },
+      ),
+    )
+  })
+})
+
+describe('an invoke look-alike spelt differently from FC’s own', () => {
+  it.each<[string, FcHttpEvent]>([
+    ['a trailing dot on the API domain', anInvokeApiEvent('{}', { domainName: `${API_DOMAIN}.` })],
+    [
+      'a Kelvin sign (U+212A) that lower-cases to k',
+      anInvokeApiEvent('{}', { domainName: '1234567890.cn-hong\u212Aong.fc.aliyuncs.com' }),
+    ],
+    [
+      'a full-width dot',
+      anInvokeApiEvent('{}', { domainName: '1234567890.cn-shanghai.fc\uff0ealiyuncs.com' }),
+    ],
+    [
+      'a Cyrillic a in aliyuncs',
+      anInvokeApiEvent('{}', { domainName: '1234567890.cn-shanghai.fc.\u0430liyuncs.com' }),
+    ],
+    [
+      'a percent-encoded slash in rawPath',
+      anInvokeApiEvent('{}', { rawPath: '/2023-03-30/functions/iot-pub-gateway%2Finvocations' }),
+    ],
+    [
+      'an upper-cased invoke path',
+      anInvokeApiEvent('{}', { rawPath: '/2023-03-30/FUNCTIONS/f/INVOCATIONS' }),
+    ],
+    ['a trailing slash', anInvokeApiEvent('{}', { rawPath: '/2023-03-30/functions/f/invocations/' })],
+    ['a query in rawPath', anInvokeApiEvent('{}', { rawPath: '/2023-03-30/functions/f/invocations?x=1' })],
+  ])('stays an HTTP trigger request: %s', (_, event) => {
+    // Act + Assess
+    expect(recognizeInbound(asFcEvent(event), { ...origin, region: 'cn-hongkong' }).kind).toBe('http')
+    expect(recognizeInbound(asFcEvent(event), origin).kind).toBe('http')
+  })
+
+  it('is decided on rawPath, not on the decoded requestContext.http.path', () => {
+    // Prepare: the decoded path looks like the invoke path, rawPath does not
+    const event = anInvokeApiEvent('{}', { rawPath: '/2023-03-30/functions/f%2Finvocations' })
+    event.requestContext.http.path = '/2023-03-30/functions/f/invocations'
+
+    // Act + Assess
+    expect(isInvokeApiEvent(event, origin)).toBe(false)
+  })
+})
+
+describe('the body of an InvokeFunction call in the HTTP shape', () => {
+  it('is an EventBridge batch when it holds CloudEvents, so that a failed batch is redelivered', () => {
+    // Prepare
+    const events = [aCloudEvent('mns', aMessage(), 'e1'), aCloudEvent('mns', aMessage(), 'e2')]
+
+    // Act
+    const inbound = recognizeInbound(asFcEvent(anInvokeApiEvent(JSON.stringify(events))), origin)
+
+    // Assess
+    expect(inbound).toMatchObject({ kind: 'eventbridge', events: [{ id: 'e1' }, { id: 'e2' }] })
+  })
+
+  it('is one CloudEvent’s batch when it holds one', () => {
+    // Act
+    const inbound = recognizeInbound(
+      asFcEvent(anInvokeApiEvent(JSON.stringify(aCloudEvent('kafka', aMessage(), 'k1')))),
+      origin,
+    )
+
+    // Assess
+    expect(inbound).toMatchObject({ kind: 'eventbridge', events: [{ id: 'k1' }] })
+  })
+
+  it('is a timer event when it holds one', () => {
+    // Act
+    const inbound = recognizeInbound(
+      asFcEvent(anInvokeApiEvent(JSON.stringify(aTimerEvent(aMessage())))),
+      origin,
+    )
+
+    // Assess
+    expect(inbound.kind).toBe('timer')
+  })
+
+  it('is only a payload when it holds another HTTP event, so no nesting can reach a second check', () => {
+    // Prepare
+    const inner = anInvokeApiEvent(JSON.stringify(aMessage()))
+
+    // Act
+    const inbound = recognizeInbound(asFcEvent(anInvokeApiEvent(JSON.stringify(inner))), origin)
+
+    // Assess
+    expect(inbound.kind).toBe('direct')
+    expect(inbound.kind === 'direct' && readInboundBody(inbound, 1e6)).toEqual(inner)
   })
 })

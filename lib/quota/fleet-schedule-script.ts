@@ -1,0 +1,163 @@
+/**
+ * The fleet's Pub schedule, kept in one Redis hash and changed only by this Lua script, atomically, in
+ * one round trip per operation, on Redis's clock (`TIME`): no instance clock enters it.
+ *
+ * Why a queue of numbered tickets served at an adaptive rate (virtual scheduling, the form of GCRA that
+ * hands out a time rather than yes/no), and not a token bucket or a sliding window: a caller learns at
+ * once how long its slot is away, so a slot past the invocation's deadline is refused at once and the
+ * refusal carries when to come back; a quiet fleet banks no burst; the state is a handful of numbers in
+ * one key (a sliding window keeps one entry per call). And unlike a schedule of fixed times, a ticket's
+ * time follows the rate: when a throttle cuts the rate, tickets already handed out move later too, so an
+ * instance that waited long re-checks its ticket (`check`) instead of calling at the old, too fast pace.
+ *
+ * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it (to just
+ * under the successes the fleet reported in the last second, or to half when they are too few to tell),
+ * at most once per cooldown; then it climbs back by a few percent a second. A fresh schedule starts at a
+ * low rate and grows with each reported success until the first throttle (slow start), so that a cold fleet never
+ * bursts into a quota others may already be using. Successes are reported in the next operation of the
+ * instance that saw them, never in a round trip of their own.
+ *
+ * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`), PUB_QPS_LIMIT, longest
+ * acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
+ * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
+ * unused tickets before the operation in thousandths (negative: the backlog ahead) }.
+ */
+import type { RedisScript } from '../redis/connection.js'
+
+/** Tunables of the shared schedule, shared with its tests. */
+export const FLEET_SCHEDULE = {
+  /** Rate of a fresh schedule, calls per second (never above PUB_QPS_LIMIT). */
+  startQps: 20,
+  /** Slow start: the rate doubles this often at full use until the first throttle. */
+  doublingMs: 100,
+  /** Growth per second after the cooldown that follows a cut. */
+  growthPerSecond: 0.05,
+  cooldownMs: 1_000,
+  /** Share of the fleet's observed successes per second to drop to on a throttle. */
+  backoffShare: 0.95,
+  /** Smallest cut, as a factor of the current rate. */
+  maxDecreaseFactor: 0.9,
+  /** Successes in the last second below which the observed rate is not trusted. */
+  minSample: 50,
+  minQps: 1,
+  /** A schedule untouched this long is forgotten: the next caller starts afresh. */
+  idleExpiryMs: 60_000,
+} as const
+
+const S = FLEET_SCHEDULE
+/** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
+const MAX_PAUSE_MS = 1_000
+
+const LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
+local key = KEYS[1]
+local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
+  'lastPause')
+local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
+local served = tonumber(h[2]) or 0
+local at = tonumber(h[3]) or now
+local nextTicket = tonumber(h[4]) or 0
+local grownAt = tonumber(h[5]) or now
+local cutAt = tonumber(h[6]) or -1e15
+local slow = h[7] ~= '0'
+local pausedUntil = tonumber(h[8]) or 0
+local lastPause = tonumber(h[9]) or 0
+
+-- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
+if now > at then served = served + (now - at) * rate / 1000 end
+at = now
+-- Unused tickets before this operation (negative: the backlog), reported so that callers can tell a
+-- fleet far under its rate from a busy one.
+local slack = served - nextTicket
+if served > nextTicket then served = nextTicket end
+
+-- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
+-- after a cut's cooldown, a few percent a second. Never above the limit.
+local from = math.max(grownAt, cutAt + ${S.cooldownMs})
+if slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
+elseif now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
+if now > from then grownAt = now end
+if rate > limit then rate = limit end
+
+-- Successes per 100 ms bucket over the last second, as the fleet reported them.
+local bucket = math.floor(now / 100)
+if successes > 0 then
+  local slot = bucket % 10
+  if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= bucket then
+    redis.call('HSET', key, 'b' .. slot, bucket, 's' .. slot, 0)
+  end
+  redis.call('HINCRBY', key, 's' .. slot, successes)
+end
+
+local granted, ticket, waitMs = 1, 0, 0
+if op == 'throttle' then
+  if now - cutAt >= ${S.cooldownMs} then
+    local seen = 0
+    for slot = 0, 9 do
+      local b = tonumber(redis.call('HGET', key, 'b' .. slot))
+      if b and b > bucket - 10 then seen = seen + (tonumber(redis.call('HGET', key, 's' .. slot)) or 0) end
+    end
+    local target = rate / 2
+    -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
+    if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate * ${S.maxDecreaseFactor}, seen * ${S.backoffShare}) end
+    rate = math.max(${S.minQps}, target)
+    cutAt, grownAt, slow = now, now, false
+  end
+  -- The quota's window is spent: no ticket is served for a pause. Set, not added, so that throttles
+  -- arriving together make one pause; a throttle of the first calls after a pause doubles the next one.
+  if now >= pausedUntil then
+    if now < pausedUntil + lastPause then pause = math.min(${MAX_PAUSE_MS}, lastPause * 2) end
+    served = served - pause * rate / 1000
+    pausedUntil, lastPause = now + pause, pause
+  end
+elseif op == 'take' then
+  ticket = math.max(nextTicket, math.floor(served))
+  waitMs = (ticket - served) * 1000 / rate
+  if waitMs > maxWait then granted = 0 else nextTicket = ticket + 1 end
+else
+  ticket = tonumber(ARGV[5])
+  -- A ticket from a schedule since forgotten is due at once rather than never.
+  if ticket <= nextTicket then waitMs = math.max(0, (ticket - served) * 1000 / rate) end
+  if waitMs > maxWait then granted = 0 end
+end
+
+redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
+  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause)
+redis.call('PEXPIRE', key, ${S.idleExpiryMs})
+return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000) }
+`
+
+/** The script, run by `RedisConnection.runScript` on the one schedule key. */
+export const FLEET_SCHEDULE_SCRIPT: RedisScript = { name: 'iotPubFleetSchedule', lua: LUA, numberOfKeys: 1 }
+
+/** The schedule's key; the braces make it a hash tag, should another key ever join it in a script. */
+export const FLEET_SCHEDULE_KEY = '{iot-pub-gateway}:pub-schedule'
+
+/** One operation's answer. */
+export interface ScheduleReply {
+  /** False when the slot would come after the longest acceptable wait: nothing was reserved. */
+  granted: boolean
+  ticket: number
+  /** Wait before calling, or, when refused, until the schedule could serve a new ticket. */
+  waitMs: number
+  /** The fleet's current rate in calls per second. */
+  rate: number
+  /** Tickets the schedule left unused before this operation; negative, the backlog ahead of it. */
+  slack: number
+}
+
+/** Reads the script's reply. */
+export function readScheduleReply(reply: unknown): ScheduleReply {
+  const [granted, ticket, waitUs, milliRate, milliSlack] = reply as number[]
+  return {
+    granted: granted === 1,
+    ticket: ticket ?? 0,
+    waitMs: (waitUs ?? 0) / 1_000,
+    rate: (milliRate ?? 0) / 1_000,
+    slack: (milliSlack ?? 0) / 1_000,
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * A `PubRateLimiter` for a fleet: every instance takes its slots from one schedule in Redis, so that
+ * `PUB_QPS_LIMIT` is the budget of all instances together and a throttle seen by one slows them all.
+ * While Redis is down, slow or refusing, the instance's own adaptive limiter decides instead, at once.
+ */
+import type { RedisConnection } from '../redis/connection.js'
+import {
+  FLEET_SCHEDULE_KEY,
+  FLEET_SCHEDULE_SCRIPT,
+  readScheduleReply,
+  type ScheduleReply,
+} from './fleet-schedule-script.js'
+import type { PubRateLimiter } from './pub-rate-limiter.js'
+
+/** Settings of the shared limiter. */
+export interface SharedRateLimiterOptions {
+  connection: RedisConnection
+  /** `PUB_QPS_LIMIT`, the fleet's budget. */
+  limitQps: number
+  /** The instance's own limiter, used whenever Redis cannot answer. */
+  fallback: PubRateLimiter
+  /** Pause of the whole fleet's schedule after a throttle, in ms. @default 100 */
+  pauseMs?: number
+  /** Waits up to this long are taken as granted; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
+  recheckAfterMs?: number
+  /** How recent an answer showing room must be for a call to go without waiting for its own. @default 50 */
+  roomFreshMs?: number
+  /** The schedule's key. @default FLEET_SCHEDULE_KEY */
+  key?: string
+  /** Clock in epoch milliseconds, only to turn deadlines into waits. @default Date.now */
+  now?: () => number
+}
+
+/** The fleet-wide limiter, with the per-instance one as fallback. */
+export class SharedRateLimiter implements PubRateLimiter {
+  readonly #options: Required<SharedRateLimiterOptions>
+  #rate: number
+  #retryAfterMs: number | undefined
+  // Successes not yet reported: they ride along with the next operation.
+  #unreported = 0
+  #lastReply: ScheduleReply | undefined
+  #lastReplyAt = Number.NEGATIVE_INFINITY
+
+  constructor(options: SharedRateLimiterOptions) {
+    this.#options = {
+      pauseMs: 100,
+      recheckAfterMs: 20,
+      roomFreshMs: 50,
+      key: FLEET_SCHEDULE_KEY,
+      now: Date.now,
+      ...options,
+    }
+    this.#rate = options.limitQps
+  }
+
+  /** The fleet's rate at the last answer from Redis, or the fallback's while Redis is unavailable. */
+  get rate(): number {
+    return this.#options.connection.available ? this.#rate : this.#options.fallback.rate
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.#retryAfterMs
+  }
+
+  acquire(deadline: number): boolean | Promise<boolean> {
+    if (!this.#options.connection.available) return this.#fallback(deadline)
+    if (this.#fleetHasRoom()) {
+      // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
+      // lets one call through this way: a batch's concurrent calls wait for their own.
+      this.#lastReply = undefined
+      void this.#run('take', deadline)
+      return true
+    }
+    return this.#take(deadline)
+  }
+
+  async #take(deadline: number): Promise<boolean> {
+    let reply = await this.#run('take', deadline)
+    if (reply === undefined) return this.#fallback(deadline)
+    for (;;) {
+      if (!reply.granted) {
+        this.#retryAfterMs = reply.waitMs
+        return false
+      }
+      if (reply.waitMs <= 0) return true
+      const long = reply.waitMs > this.#options.recheckAfterMs
+      await new Promise((resolve) => setTimeout(resolve, reply?.waitMs))
+      if (!long) return true
+      const checked = await this.#run('check', deadline, reply.ticket)
+      // Redis went away while this call held a ticket: the wait is over, the call goes ahead.
+      if (checked === undefined) return true
+      reply = checked
+    }
+  }
+
+  recordThrottle(): void {
+    this.#options.fallback.recordThrottle()
+    if (this.#options.connection.available) void this.#run('throttle', Number.POSITIVE_INFINITY)
+  }
+
+  recordSuccess(): void {
+    this.#options.fallback.recordSuccess()
+    this.#unreported++
+  }
+
+  // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,
+  // came at once with a whole slot left unused before it. At the turn into congestion each instance may
+  // call once before its slot, by less than the wait it then learns.
+  #fleetHasRoom(): boolean {
+    const last = this.#lastReply
+    return (
+      last?.granted === true &&
+      last.waitMs === 0 &&
+      last.slack >= 1 &&
+      this.#options.now() - this.#lastReplyAt <= this.#options.roomFreshMs
+    )
+  }
+
+  #fallback(deadline: number): boolean | Promise<boolean> {
+    const granted = this.#options.fallback.acquire(deadline)
+    const remember = (ok: boolean) => {
+      if (!ok) this.#retryAfterMs = this.#options.fallback.retryAfterMs
+      return ok
+    }
+    return granted === true ? true : Promise.resolve(granted).then(remember)
+  }
+
+  async #run(operation: 'take' | 'check' | 'throttle', deadline: number, ticket = 0) {
+    const successes = this.#unreported
+    this.#unreported = 0
+    const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
+    const raw = await this.#options.connection.runScript(
+      FLEET_SCHEDULE_SCRIPT,
+      [this.#options.key],
+      [operation, this.#options.limitQps, Math.floor(maxWaitMs), successes, ticket, this.#options.pauseMs],
+    )
+    if (raw === undefined) return undefined
+    const reply: ScheduleReply = readScheduleReply(raw)
+    this.#rate = reply.rate
+    this.#lastReply = operation === 'throttle' ? undefined : reply
+    this.#lastReplyAt = this.#options.now()
+    return reply
+  }
+}

@@ -1,0 +1,208 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createLogger } from '../../lib/log.js'
+import { AdaptiveRateLimiter } from '../../lib/quota/adaptive-rate-limiter.js'
+import {
+  FLEET_SCHEDULE_KEY,
+  FLEET_SCHEDULE_SCRIPT,
+  readScheduleReply,
+} from '../../lib/quota/fleet-schedule-script.js'
+import { SharedRateLimiter } from '../../lib/quota/shared-rate-limiter.js'
+import { RedisConnection } from '../../lib/redis/connection.js'
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.js'
+
+let redis: RedisServer
+const connections: RedisConnection[] = []
+
+beforeAll(async () => {
+  redis = await startRedisServer()
+})
+afterAll(() => redis.stop())
+beforeEach(async () => {
+  await redis.restart()
+})
+afterEach(async () => {
+  await Promise.all(connections.splice(0).map((connection) => connection.close()))
+})
+
+function connect(): RedisConnection {
+  const connection = new RedisConnection({ url: redis.url, timeoutMs: 500, logger: createLogger() })
+  connections.push(connection)
+  return connection
+}
+
+/** One schedule operation, as an instance with PUB_QPS_LIMIT `limit` sends it. */
+async function operate(
+  connection: RedisConnection,
+  operation: 'take' | 'check' | 'throttle',
+  { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0 } = {},
+) {
+  const raw = await connection.runScript(
+    FLEET_SCHEDULE_SCRIPT,
+    [FLEET_SCHEDULE_KEY],
+    [operation, limit, maxWaitMs, successes, ticket, pauseMs],
+  )
+  return readScheduleReply(raw)
+}
+
+// A schedule grown to `limit` calls a second by just enough reported successes, which it returns.
+async function atFullRate(connection: RedisConnection, limit: number): Promise<number> {
+  const successes = Math.ceil((limit - 20) / (Math.LN2 * 10))
+  await operate(connection, 'take', { limit, successes })
+  return successes
+}
+
+describe('the fleet schedule (Lua on a real redis-server)', () => {
+  it('starts a fresh fleet at 20 calls a second and spaces tickets by the shared rate', async () => {
+    // Prepare
+    const connection = connect()
+
+    // Act
+    const replies = []
+    for (let i = 0; i < 4; i++) replies.push(await operate(connection, 'take'))
+
+    // Assess: tickets in order, each 50 ms after the one before (minus the time between the calls)
+    expect(replies.map((reply) => reply.ticket)).toEqual([0, 1, 2, 3])
+    expect(replies[0]?.waitMs).toBe(0)
+    expect(replies[3]?.waitMs).toBeGreaterThan(100)
+    expect(replies[3]?.waitMs).toBeLessThanOrEqual(150)
+    expect(replies[0]?.rate).toBe(20)
+  })
+
+  it('grows in slow start with the successes instances report, up to PUB_QPS_LIMIT', async () => {
+    // Prepare
+    const connection = connect()
+
+    // Act
+    const few = await operate(connection, 'take', { limit: 500, successes: 2 })
+    const many = await operate(connection, 'take', { limit: 500, successes: 1_000 })
+
+    // Assess
+    expect(few.rate).toBeCloseTo(20 + 2 * Math.LN2 * 10, 1)
+    expect(many.rate).toBe(500)
+  })
+
+  it('refuses at once, reserving nothing, a slot past the longest acceptable wait, saying when to come back', async () => {
+    // Prepare: 10 calls a second, five tickets handed out
+    const connection = connect()
+    await atFullRate(connection, 10)
+    for (let i = 0; i < 5; i++) await operate(connection, 'take', { limit: 10 })
+
+    // Act
+    const refused = await operate(connection, 'take', { limit: 10, maxWaitMs: 200 })
+    const next = await operate(connection, 'take', { limit: 10 })
+
+    // Assess
+    expect(refused.granted).toBe(false)
+    expect(refused.waitMs).toBeGreaterThan(400)
+    expect(next.ticket).toBe(refused.ticket)
+  })
+
+  it('doubles the pause when the first calls after a pause are throttled again', async () => {
+    // Prepare
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await new Promise((resolve) => setTimeout(resolve, 120))
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess
+    expect(next.waitMs).toBeGreaterThan(150)
+  })
+
+  it('lets a throttle seen by one instance cut the rate every instance gets', async () => {
+    // Prepare: two instances; the fleet reported 300 successes in the last second
+    const [first, second] = [connect(), connect()]
+    const grown = await atFullRate(first, 1_000)
+    await operate(second, 'take', { successes: 300 - grown })
+
+    // Act
+    await operate(first, 'throttle')
+    const seen = await operate(second, 'take')
+
+    // Assess: just under what the fleet really got through
+    expect(seen.rate).toBe(285)
+  })
+
+  it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
+    // Prepare: ten tickets at 100/s; the last is due in about 90 ms
+    const connection = connect()
+    const grown = await atFullRate(connection, 100)
+    let last = await operate(connection, 'take', { limit: 100 })
+    for (let i = 0; i < 9; i++) last = await operate(connection, 'take', { limit: 100 })
+
+    // Act: in slow start, a throttle cuts to just under the successes the fleet reported
+    await operate(connection, 'throttle', { limit: 100 })
+    const checked = await operate(connection, 'check', { limit: 100, ticket: last.ticket })
+
+    // Assess
+    expect(checked.rate).toBeCloseTo(grown * 0.95, 2)
+    expect(checked.waitMs).toBeGreaterThan(last.waitMs * 5)
+  })
+
+  it('ignores throttles in the cooldown after a cut, then climbs back for every instance', async () => {
+    // Prepare
+    const connection = connect()
+    const grown = await atFullRate(connection, 100)
+    await operate(connection, 'throttle', { limit: 100 })
+
+    // Act
+    const during = await operate(connection, 'throttle', { limit: 100 })
+    await new Promise((resolve) => setTimeout(resolve, 1_300))
+    const after = await operate(connect(), 'take', { limit: 100 })
+
+    // Assess: one cut, then 5% a second for every instance
+    expect(during.rate).toBeCloseTo(grown * 0.95, 2)
+    expect(after.rate).toBeGreaterThan(during.rate)
+    expect(after.rate).toBeLessThan(during.rate * 1.05)
+  })
+
+  it('pauses the whole schedule after a throttle, once for throttles that arrive together', async () => {
+    // Prepare
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+    await operate(connection, 'throttle', { pauseMs: 200 })
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 200 })
+    const next = await operate(connection, 'take')
+
+    // Assess
+    expect(next.waitMs).toBeGreaterThan(150)
+    expect(next.waitMs).toBeLessThanOrEqual(202)
+  })
+
+  it('takes its time from Redis: limiters whose clocks disagree by an hour share one schedule', async () => {
+    // Prepare: two instances' limiters, one clock an hour ahead (the clock only turns deadlines into waits)
+    const [early, late] = [connect(), connect()]
+    await atFullRate(early, 20)
+    const fallback = () => new AdaptiveRateLimiter({ limitQps: 20 })
+    const limiters = [
+      new SharedRateLimiter({ connection: early, limitQps: 20, fallback: fallback() }),
+      new SharedRateLimiter({
+        connection: late,
+        limitQps: 20,
+        fallback: fallback(),
+        now: () => Date.now() + 3_600_000,
+      }),
+    ]
+    const started = performance.now()
+
+    // Act: six slots, alternating instances, with deadlines on each one's own clock
+    const grantedAt: number[] = []
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const limiter = limiters[i % 2] as SharedRateLimiter
+        const clock = i % 2 === 0 ? Date.now() : Date.now() + 3_600_000
+        if (await limiter.acquire(clock + 5_000)) grantedAt.push(performance.now() - started)
+      }),
+    )
+
+    // Assess: one queue at 20/s across both: the sixth slot 250 ms after the first
+    grantedAt.sort((a, b) => a - b)
+    expect(grantedAt).toHaveLength(6)
+    expect((grantedAt[5] ?? 0) - (grantedAt[0] ?? 0)).toBeGreaterThan(200)
+  })
+})

@@ -1,0 +1,271 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AdaptiveRateLimiter } from '../../../lib/quota/adaptive-rate-limiter.js'
+import { SharedRateLimiter } from '../../../lib/quota/shared-rate-limiter.js'
+import type { RedisConnection, RedisScript } from '../../../lib/redis/connection.js'
+
+type Operation = 'take' | 'check' | 'throttle'
+/** What the fake schedule answers: [granted, ticket, wait µs, milli-rate], or undefined for "Redis unavailable". */
+type Answer = [number, number, number, number] | [number, number, number, number, number] | undefined
+
+/** A connection whose script answers come from a list, recording what each call sent. */
+function fakeConnection(answers: Answer[], available = true) {
+  const calls: { operation: Operation; args: (string | number)[] }[] = []
+  const connection = {
+    available,
+    runScript: async (_script: RedisScript, _keys: string[], args: (string | number)[]) => {
+      calls.push({ operation: args[0] as Operation, args })
+      return answers.shift()
+    },
+  }
+  return { connection: connection as unknown as RedisConnection, calls }
+}
+
+const fallback = () => new AdaptiveRateLimiter({ limitQps: 100, startQps: 100, burstMs: 0 })
+
+describe('SharedRateLimiter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  // Starts an acquire and reports when it settled, in fake milliseconds.
+  async function settle(limiter: SharedRateLimiter, deadline: number) {
+    const started = Date.now()
+    let settledAt = -1
+    const granted = Promise.resolve(limiter.acquire(deadline)).then((value) => {
+      settledAt = Date.now() - started
+      return value
+    })
+    await vi.runAllTimersAsync()
+    return { granted: await granted, ms: settledAt }
+  }
+
+  it('waits exactly the wait the schedule gave, sending the deadline as the longest acceptable wait', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([[1, 7, 15_000, 50_000]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 50, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 2_000)
+
+    // Assess
+    expect(result).toEqual({ granted: true, ms: 15 })
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.args).toEqual(['take', 50, 2_000, 0, 0, 100])
+    expect(limiter.rate).toBe(50)
+  })
+
+  it('refuses at once when the schedule has no slot before the deadline, keeping its retry-after', async () => {
+    // Prepare
+    const { connection } = fakeConnection([[0, 0, 4_200_000, 10_000]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 1_000)
+
+    // Assess
+    expect(result).toEqual({ granted: false, ms: 0 })
+    expect(limiter.retryAfterMs).toBe(4_200)
+  })
+
+  it('re-checks a long wait when it ends, and waits more when a throttle moved its ticket later', async () => {
+    // Prepare: a 500 ms wait; at its end the ticket is 300 ms further, then due
+    const { connection, calls } = fakeConnection([
+      [1, 42, 500_000, 100_000],
+      [1, 42, 300_000, 50_000],
+      [1, 42, 0, 50_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 5_000)
+
+    // Assess
+    expect(result).toEqual({ granted: true, ms: 800 })
+    expect(calls.map((call) => [call.operation, call.args[4]])).toEqual([
+      ['take', 0],
+      ['check', 42],
+      ['check', 42],
+    ])
+    expect(calls[1]?.args[2]).toBe(4_500)
+  })
+
+  it('does not re-check a short wait: the round trip would cost more than the slot', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([[1, 3, 20_000, 100_000]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 5_000)
+
+    // Assess
+    expect(result.granted).toBe(true)
+    expect(calls).toHaveLength(1)
+  })
+
+  it('refuses when the re-check finds the moved ticket past the deadline', async () => {
+    // Prepare
+    const { connection } = fakeConnection([
+      [1, 9, 400_000, 10_000],
+      [0, 9, 2_000_000, 5_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 1_000)
+
+    // Assess
+    expect(result).toEqual({ granted: false, ms: 400 })
+    expect(limiter.retryAfterMs).toBe(2_000)
+  })
+
+  it('goes ahead when Redis is lost while it waited: it held a slot, and no message is held longer', async () => {
+    // Prepare
+    const { connection } = fakeConnection([[1, 9, 400_000, 10_000], undefined])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 1_000)
+
+    // Assess
+    expect(result).toEqual({ granted: true, ms: 400 })
+  })
+
+  it('falls back to the instance’s own limiter at once while Redis is unavailable, without a round trip', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([], false)
+    const own = fallback()
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: own })
+
+    // Act
+    const first = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(await first).toBe(true)
+    expect(calls).toHaveLength(0)
+    expect(limiter.rate).toBe(own.rate)
+  })
+
+  it('falls back when a call to Redis fails or times out', async () => {
+    // Prepare: the fallback has one free slot, then 10 ms between slots
+    const { connection } = fakeConnection([undefined, undefined])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: fallback() })
+
+    // Act
+    const results = [await settle(limiter, Date.now() + 1_000), await settle(limiter, Date.now() + 1_000)]
+
+    // Assess
+    expect(results.map((result) => result.granted)).toEqual([true, true])
+    expect(results[1]?.ms).toBe(10)
+  })
+
+  it('takes the fallback’s retry-after when the fallback refuses', async () => {
+    // Prepare: the fallback's one free slot is gone
+    const { connection } = fakeConnection([], false)
+    const own = fallback()
+    own.acquire(Number.POSITIVE_INFINITY)
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: own })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 5)
+
+    // Assess
+    expect(result.granted).toBe(false)
+    expect(limiter.retryAfterMs).toBe(10)
+  })
+
+  it('reports successes with its next operation, never in a round trip of their own', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 10_000],
+      [1, 2, 0, 10_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+
+    // Act
+    await settle(limiter, Date.now() + 1_000)
+    limiter.recordSuccess()
+    limiter.recordSuccess()
+    const callsAfterSuccesses = calls.length
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess
+    expect(callsAfterSuccesses).toBe(1)
+    expect(calls.map((call) => call.args[3])).toEqual([0, 2])
+  })
+
+  it('sends a throttle to the fleet’s schedule and to its own fallback', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([[1, 0, 0, 5_000]])
+    const own = fallback()
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: own })
+
+    // Act
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+
+    // Assess
+    expect(calls.map((call) => call.operation)).toEqual(['throttle'])
+    expect(own.rate).toBe(50)
+    expect(limiter.rate).toBe(5)
+  })
+
+  it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
+    // Prepare: the last answer came at once, with unused slots before it
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    const second = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: granted without a promise, the take sent all the same
+    expect(second).toBe(true)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
+  })
+
+  it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
+    // Prepare
+    const { connection } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+      [1, 3, 0, 1_000_000, 3_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    const first = limiter.acquire(Date.now() + 1_000)
+    const second = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(first).toBe(true)
+    expect(second).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+  })
+
+  it.each([
+    ['a backlog', [1, 1, 0, 1_000_000, -3_000] as Answer, 0],
+    ['less than a slot unused', [1, 1, 0, 1_000_000, 500] as Answer, 0],
+    ['a wait', [1, 1, 5_000, 1_000_000, 2_000] as Answer, 0],
+    ['room, but 60 ms ago', [1, 1, 0, 1_000_000, 5_000] as Answer, 60],
+  ])('waits for the answer when the last one showed %s', async (_, last, agoMs) => {
+    // Prepare
+    const { connection } = fakeConnection([last, [1, 2, 0, 1_000_000, 0]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    vi.advanceTimersByTime(agoMs)
+
+    // Act
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(next).toBeInstanceOf(Promise)
+    expect(await next).toBe(true)
+  })
+})
