@@ -56,7 +56,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     batchSize(flags, io)
   } catch (error) {
     const json = argv.includes('--json')
-    fail(io, json, `${(error as Error).message}${json ? '' : '\nRun iot-pub --help for the options.'}`, 2)
+    fail(io, json, (error as Error).message, 2)
+    if (!json) io.err('Run iot-pub --help for the options.')
     return 2
   }
   try {

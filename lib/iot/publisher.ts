@@ -12,15 +12,11 @@ import type { FcCredentials } from '../fc/types.js'
 import { translatePubError } from './pub-errors.js'
 import type { PubParameters } from './pub-parameters.js'
 
+import type { PublishResult } from './publish-result.js'
+
 const IOT_API_VERSION = '2018-01-20'
 
-/** What IoT answered for a delivered message. */
-export interface PublishResult {
-  /** IoT's MessageId, every digit kept (it exceeds 2^53). */
-  messageId: string
-  /** IoT's RequestId, for support tickets. */
-  requestId: string
-}
+export type { PublishResult } from './publish-result.js'
 
 /** Options of one `Pub` call. */
 export interface PublishOptions {
