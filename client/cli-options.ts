@@ -35,6 +35,8 @@ Target (default: the local runner at http://127.0.0.1:<PORT>/, PORT from the she
 Output:
   --batch-size <n>           most messages per request; a longer --file is sent in chunks
                              (default MAX_BATCH_SIZE from the shell, else 100)
+  --dry-run                  check the messages with the gateway's own schema and rules, send nothing
+                             (payload limit MAX_PAYLOAD_BYTES from the shell, else 262144)
   --verbose                  print each request's status and latency to stderr
   --json                     errors on stderr as one JSON object: {"error": {"message", "exitCode"}}
   -h, --help                 this help
@@ -66,6 +68,7 @@ export const OPTIONS = {
   endpoint: { type: 'string' },
   'batch-size': { type: 'string' },
   verbose: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { GatewayError } from '../lib/errors.js'
+import { readPublishRequest } from '../lib/message/publish-request.js'
 import type { PublishMessage } from '../lib/message/schema.js'
 import { HELP, OPTIONS } from './cli-options.js'
 import {
@@ -60,6 +62,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     if (!json) io.err('Run iot-pub --help for the options.')
     return 2
   }
+  if (flags['dry-run']) return dryRun(body, flags, io)
   try {
     const answer = flags.function ? await viaInvokeFunction(flags, body, io) : await viaHttp(flags, body, io)
     io.out(JSON.stringify(answer.body, null, 2))
@@ -69,6 +72,30 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     const code = error instanceof UsageError ? 2 : 1
     fail(io, flags.json, error instanceof UsageError ? error.message : describe(error), code)
     return code
+  }
+}
+
+// The gateway's own reading of the request, without its confinement lists (only the deployment knows them).
+function dryRun(body: unknown, flags: Flags, io: CliIo): number {
+  const maxPayloadBytes = Number(io.env.MAX_PAYLOAD_BYTES ?? 262_144)
+  try {
+    const { parameters } = readPublishRequest(body, {
+      maxPayloadBytes,
+      maxBatchSize: Number.MAX_SAFE_INTEGER,
+    })
+    io.out(JSON.stringify({ valid: true, messages: parameters.length, sent: 0 }, null, 2))
+    return 0
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error
+    io.out(JSON.stringify({ valid: false, error: error.toBody() }, null, 2))
+    const first = error.toBody().details?.[0]
+    fail(
+      io,
+      flags.json,
+      `not valid, nothing sent: ${error.message}${first ? ` (${first.pointer}: ${first.message})` : ''}`,
+      1,
+    )
+    return 1
   }
 }
 

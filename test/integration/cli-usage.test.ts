@@ -241,3 +241,102 @@ describe('iot-pub with a file over the batch limit', () => {
     expect(err).toEqual(['iot-pub: sent 2/3 messages', 'iot-pub: sent 3/3 messages'])
   })
 })
+
+describe('iot-pub --dry-run', () => {
+  it('checks the messages with the gateway’s own schema and sends nothing', async () => {
+    // Prepare
+    const file = aFile(Array.from({ length: 7 }, () => aMessage()))
+    const before = requests
+    const { out, io: cliIo } = io()
+
+    // Act
+    const code = await runCli(['publish', '--file', file, '--url', counterUrl(), '--dry-run'], cliIo)
+
+    // Assess
+    expect(code).toBe(0)
+    expect(JSON.parse(out[0] ?? '')).toEqual({ valid: true, messages: 7, sent: 0 })
+    expect(requests).toBe(before)
+  })
+
+  it.each([
+    [['--qos', '1', '--topic-full-name', '/a1Q5XoYtest/d/user/get', '--device', 'x'], 2],
+    [['--payload-base64', 'a'], 2],
+  ])('still decides usage first: %j exits %i', async (extra, exitCode) => {
+    // Prepare
+    const { io: cliIo } = io()
+
+    // Act
+    const code = await runCli(
+      [
+        'publish',
+        '--product',
+        'a1Q5XoYtest',
+        '--device',
+        'd',
+        '--topic',
+        'get',
+        '--payload',
+        '1',
+        ...extra,
+        '--url',
+        counterUrl(),
+        '--dry-run',
+      ],
+      cliIo,
+    )
+
+    // Assess
+    expect(code).toBe(exitCode)
+  })
+
+  it('names what the gateway would refuse, and sends nothing', async () => {
+    // Prepare
+    const before = requests
+    const { err, io: cliIo } = io({ MAX_PAYLOAD_BYTES: '4' })
+
+    // Act
+    const code = await runCli(
+      [
+        'publish',
+        '--product',
+        'a1Q5XoYtest',
+        '--device',
+        'd',
+        '--topic',
+        '/a1Q5XoYtest/d/user/get',
+        '--payload',
+        '"12345"',
+        '--url',
+        counterUrl(),
+        '--dry-run',
+      ],
+      cliIo,
+    )
+    const tooLarge = await runCli(
+      [
+        'publish',
+        '--product',
+        'a1Q5XoYtest',
+        '--device',
+        'd',
+        '--topic',
+        'get',
+        '--payload',
+        '"12345"',
+        '--url',
+        counterUrl(),
+        '--dry-run',
+      ],
+      cliIo,
+    )
+
+    // Assess
+    expect(code).toBe(1)
+    expect(err[0]).toMatch(
+      /^iot-pub: not valid, nothing sent: .* \(\/topic: is a full topic: send .* as topicFullName/,
+    )
+    expect(tooLarge).toBe(1)
+    expect(err.at(-1)).toContain('(/payload: decodes to 5 bytes, over 4)')
+    expect(requests).toBe(before)
+  })
+})
