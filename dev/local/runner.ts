@@ -25,7 +25,10 @@ type FcHandler = (event: Buffer, context: FcContext) => Promise<unknown>
 export interface LocalGatewayOptions {
   /** Port to listen on; 0 picks a free one. @default PORT from the shell, else from `.env`, else 9000 */
   port?: number
-  /** Address to listen on. @default '127.0.0.1' */
+  /**
+   * Address to listen on. @default IOT_PUB_LOCAL_HOST from the shell, else '127.0.0.1' (never the
+   * generic HOST, which other tools export, often as 0.0.0.0: the runner accepts published keys)
+   */
   host?: string
   /** The built bundle to run. @default 'dist/gateway/index.js' */
   bundle?: string
@@ -154,7 +157,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       writeFcHttpResponse(response, undefined, requestId)
     }
   })
-  await listen(server, options.port ?? localPort(shell, dotEnv), options.host ?? '127.0.0.1')
+  await listen(
+    server,
+    options.port ?? localPort(shell, dotEnv),
+    options.host ?? shell.IOT_PUB_LOCAL_HOST ?? '127.0.0.1',
+  )
   const { address, port } = server.address() as AddressInfo
 
   return {

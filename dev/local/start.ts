@@ -4,7 +4,8 @@ import { formatDelivery } from './device-view.js'
 import { startLocalGateway } from './runner.js'
 
 // The port is PORT from the shell, else from .env, else 9000.
-const gateway = await startLocalGateway({ host: process.env.HOST ?? '127.0.0.1' })
+// The address is IOT_PUB_LOCAL_HOST from the shell, else 127.0.0.1.
+const gateway = await startLocalGateway()
 console.error(describeLocalGateway(gateway))
 gateway.emulator?.on('message', (message) => console.error(formatDelivery(message)))
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -205,4 +206,38 @@ describe('the CLI against a local runner configured exactly as s.yaml is', () =>
     expect(gateway.environment).toMatchObject(set)
     expect([withKey, withLocalKey]).toEqual([0, 1])
   })
+})
+
+describe('the address npm start listens on', () => {
+  // `npm start` itself, in a process of its own, until its banner names the address.
+  async function bannerAddress(env: Record<string, string>): Promise<string> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'dev/local/start.ts'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let text = ''
+        child.stderr.on('data', (chunk: Buffer) => {
+          text += chunk.toString()
+          const address = /listening on http:\/\/([^:/]+):/.exec(text)?.[1]
+          if (address) resolve(address)
+        })
+        child.once('exit', () => reject(new Error(`npm start ended: ${text}`)))
+      })
+    } finally {
+      child.kill()
+    }
+  }
+
+  // Other addresses than 127.0.0.2 would do (0.0.0.0 is what tools export), but tests stay on loopback.
+  it('is 127.0.0.1 when the shell exports a generic HOST for other tools', async () => {
+    // Act + Assess: the runner takes published keys, so it is never exposed by another tool's setting
+    expect(await bannerAddress({ HOST: '127.0.0.2' })).toBe('127.0.0.1')
+  }, 30_000)
+
+  it('is what IOT_PUB_LOCAL_HOST says, when the developer asks for it by the runner’s own name', async () => {
+    // Act + Assess
+    expect(await bannerAddress({ IOT_PUB_LOCAL_HOST: '127.0.0.2' })).toBe('127.0.0.2')
+  }, 30_000)
 })
