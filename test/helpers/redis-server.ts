@@ -70,6 +70,10 @@ async function launch(port: number, password: string | undefined): Promise<Child
     })
   })
   child.removeAllListeners('exit')
+  // A test that fails before its stop() must not leave a server behind when its process ends.
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.removeListener('exit', killOnExit))
   // Keeps draining its output, so that a chatty server never blocks on a full pipe.
   child.stdout?.resume()
   child.stderr?.resume()

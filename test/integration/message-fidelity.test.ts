@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { FcHttpResponse } from '../../lib/fc/types.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { aCloudEvent, aTimerEvent } from '../helpers/events.js'
+import { aCloudEvent, anInvokeApiEvent, aTimerEvent } from '../helpers/events.js'
 import { aMessage, anFcContext, anHttpEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
 import { jsonPayloadText } from '../helpers/json-text.js'
@@ -51,6 +51,18 @@ describe('the device gets the digits the caller wrote', () => {
         .delivered.slice(before)
         .map((message) => message.payload.toString()),
     ).toEqual([COMPACT, '[-0,1E5]'])
+  })
+
+  it('from an InvokeFunction call FC delivered in the HTTP shape', async () => {
+    // Act: the call's context names the account and region of the invoke API's domain
+    const result = await handler(
+      Buffer.from(JSON.stringify(anInvokeApiEvent(messageText(NUMBERS)))),
+      anFcContext(),
+    )
+
+    // Assess
+    expect(result).toMatchObject({ messageId: expect.any(String) })
+    expect(lastPayload()).toBe(COMPACT)
   })
 
   it('from a timer’s payload string', async () => {
