@@ -54,10 +54,19 @@ export function eventName(element: unknown, index: number): string {
     : `CloudEvent ${JSON.stringify(id)} (index ${index})`
 }
 
-/** An element's `id`, when it is a string. */
+/** Longest `id` written whole in names, answers and log lines; the source's ids may be of any length. */
+export const MAX_SHOWN_ID_LENGTH = 128
+
+/**
+ * An element's `id` as names, answers and log lines show it, when it is a string: whole up to
+ * `MAX_SHOWN_ID_LENGTH` characters, else its start and its length, so that one event cannot blow up
+ * every line that names it.
+ * @example eventId({ id: 'e1' }) // 'e1'
+ */
 export function eventId(element: unknown): string | undefined {
   const id = typeof element === 'object' && element !== null ? (element as { id?: unknown }).id : undefined
-  return typeof id === 'string' ? id : undefined
+  if (typeof id !== 'string') return undefined
+  return id.length <= MAX_SHOWN_ID_LENGTH ? id : `${id.slice(0, 64)}…(${id.length} characters)`
 }
 
 /**
