@@ -65,8 +65,12 @@ export const MAX_SHOWN_ID_LENGTH = 128
  */
 export function eventId(element: unknown): string | undefined {
   const id = typeof element === 'object' && element !== null ? (element as { id?: unknown }).id : undefined
-  if (typeof id !== 'string') return undefined
-  return id.length <= MAX_SHOWN_ID_LENGTH ? id : `${id.slice(0, 64)}…(${id.length} characters)`
+  return typeof id === 'string' ? shown(id) : undefined
+}
+
+// Text from the source as names show it: whole when short, else its start and its length.
+function shown(text: string): string {
+  return text.length <= MAX_SHOWN_ID_LENGTH ? text : `${text.slice(0, 64)}…(${text.length} characters)`
 }
 
 /**
@@ -88,7 +92,7 @@ export function readCloudEventBody(element: unknown, index: number): unknown {
   const event = element
   const field = BODY_FIELD[event.type]
   if (field === undefined)
-    throw new InvalidRequestError(`${name} has an unsupported type ${JSON.stringify(event.type)}`)
+    throw new InvalidRequestError(`${name} has an unsupported type "${shown(event.type)}"`)
   const data = event.data as Record<string, unknown> | undefined
   const body = data?.[field]
   if (body === undefined || body === null) throw new InvalidRequestError(`${name} has no data.${field}`)
