@@ -92,7 +92,7 @@ export function readCloudEventBody(element: unknown, index: number): unknown {
   const event = element
   const field = BODY_FIELD[event.type]
   if (field === undefined)
-    throw new InvalidRequestError(`${name} has an unsupported type "${shown(event.type)}"`)
+    throw new InvalidRequestError(`${name} has an unsupported type ${JSON.stringify(shown(event.type))}`)
   const data = event.data as Record<string, unknown> | undefined
   const body = data?.[field]
   if (body === undefined || body === null) throw new InvalidRequestError(`${name} has no data.${field}`)
