@@ -37,7 +37,7 @@ const errorBody = {
 
 // Statuses a single message's failure can have in a batch: when every message failed, the batch is
 // answered with the first failure's status, in the batch form.
-const PER_MESSAGE_STATUSES = new Set(['404', '422', '429', '500', '502', '503', '504'])
+const PER_MESSAGE_STATUSES = new Set(['404', '409', '422', '429', '500', '502', '503', '504'])
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'Malformed JSON or a message that breaks the schema; details point at each field',
@@ -45,6 +45,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '403': 'Product or topic outside what the operator allows',
   '404': 'IoT Platform does not know the product or device',
   '405': 'Only POST is accepted (checked after the key)',
+  '409': 'The first request with this idempotency key is still publishing: retry after Retry-After',
   '413': 'Payload or body too large',
   '415': 'The body is not JSON',
   '422': 'IoT Platform refused the message',

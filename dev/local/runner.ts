@@ -31,7 +31,7 @@ export interface LocalGatewayOptions {
   /** Port to listen on; 0 picks a free one. @default PORT from the shell, else from `.env`, else 9000 */
   port?: number
   /**
-   * Address to listen on. @default IOT_PUB_LOCAL_HOST from the shell, else '127.0.0.1' (never the
+   * Address to listen on. @default IOT_PUB_LOCAL_HOST from the shell or `.env`, else '127.0.0.1' (never the
    * generic HOST, which other tools export, often as 0.0.0.0: the runner accepts published keys)
    */
   host?: string

@@ -14,6 +14,7 @@ const CLEARED = [
   'GATEWAY_AUTH',
   'GATEWAY_API_KEYS',
   'PORT',
+  'HOST',
   'IOT_PUB_LOCAL_HOST',
   'LOG_FORMAT',
   'LOG_LEVEL',
