@@ -52,6 +52,7 @@ interface Row {
   p99Ms: number
   redisRoundTripsPerMessage: number | null
   redisOutages: number
+  deliveriesPerSecond: number[]
 }
 
 async function scenario(
@@ -92,9 +93,12 @@ async function scenario(
 
   const delivered = new Map(stats.perNumber)
   const { outcomes } = report
-  // Full wall-clock seconds after the first one of the run, up to the last one with deliveries (partial).
-  const lastSecond = Math.max(...stats.perSecond.map(([second]) => second))
-  const firstSecond = Math.floor(report.startedAt / 1_000)
+  // Overloaded: the full wall-clock seconds between the first and the last one with deliveries (both
+  // partial). Before the first delivery the instances were still starting (a fixed cost of cold starts,
+  // not of sharing the quota); slow start's ramp counts.
+  const delivering = stats.perSecond.map(([second]) => second)
+  const lastSecond = Math.max(...delivering)
+  const firstSecond = Math.min(...delivering)
   const full = stats.perSecond.filter(([second]) => second > firstSecond && second < lastSecond)
   const fullSeconds = lastSecond - firstSecond - 1
   const latencies = outcomes.map((outcome) => outcome.ms).sort((a, b) => a - b)
@@ -120,6 +124,7 @@ async function scenario(
     p99Ms: Math.round(percentile(latencies, 0.99)),
     redisRoundTripsPerMessage: roundTrips === null ? null : roundTrips / outcomes.length,
     redisOutages: report.redisOutages,
+    deliveriesPerSecond: stats.perSecond.sort(([a], [b]) => a - b).map(([, count]) => count),
   }
 }
 

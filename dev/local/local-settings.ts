@@ -16,7 +16,7 @@ export interface NamedFault {
 export interface LocalSettings {
   /** `PORT`. @default 9000 */
   port: number
-  /** `IOT_PUB_LOCAL_HOST` (never the generic `HOST`, which other tools export as 0.0.0.0). @default '127.0.0.1' */
+  /** `IOT_PUB_LOCAL_HOST`, never the generic `HOST` (other tools export it as 0.0.0.0). @default '127.0.0.1' */
   host: string
   /** `LOG_FORMAT`: `pretty` lines for a person, or the function's `json` lines. @default pretty on a TTY, else json */
   logFormat: 'pretty' | 'json'

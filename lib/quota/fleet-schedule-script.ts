@@ -10,15 +10,16 @@
  * time follows the rate: when a throttle cuts the rate, tickets already handed out move later too, so an
  * instance that waited long re-checks its ticket (`check`) instead of calling at the old, too fast pace.
  *
- * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it (to just
- * under the successes the fleet reported in the last second, or to half when they are too few to tell),
- * at most once per cooldown; then it climbs back by a few percent a second. A fresh schedule starts at a
- * low rate and grows with each reported success until the first throttle (slow start), so that a cold fleet never
- * bursts into a quota others may already be using. Successes are reported in the next operation of the
- * instance that saw them, never in a round trip of their own.
+ * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
+ * under the successes the fleet reported in the last second (to half when they are too few to tell), at
+ * most once per cooldown; then it climbs back by a few percent a second. Throttles in a row pause the
+ * schedule (the quota's window is spent); a lone one does not. A fresh schedule starts at a low rate and
+ * grows with each reported success until the first throttle (slow start), so that a cold fleet never
+ * bursts into a quota others may already be using. Each success is reported as it happens (`report`, a
+ * command no call waits for), so that the count a cut relies on is the fleet's, not a late part of it.
  *
- * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`), PUB_QPS_LIMIT, longest
- * acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
+ * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
+ * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead) }.
  */
@@ -33,12 +34,16 @@ export const FLEET_SCHEDULE = {
   /** Growth per second after the cooldown that follows a cut. */
   growthPerSecond: 0.05,
   cooldownMs: 1_000,
-  /** Share of the fleet's observed successes per second to drop to on a throttle. */
-  backoffShare: 0.95,
-  /** Smallest cut, as a factor of the current rate. */
-  maxDecreaseFactor: 0.9,
+  /**
+   * Share of the fleet's successes in the last second to drop to on a throttle. Close to 1: the fleet
+   * reports every success at once, so the count is what the quota really gave, and a lone throttle at a
+   * window's edge should cost little.
+   */
+  backoffShare: 0.97,
   /** Successes in the last second below which the observed rate is not trusted. */
   minSample: 50,
+  /** A throttle this soon after another one pauses the schedule. */
+  streakMs: 100,
   minQps: 1,
   /** A schedule untouched this long is forgotten: the next caller starts afresh. */
   idleExpiryMs: 60_000,
@@ -56,7 +61,7 @@ local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
-  'lastPause')
+  'lastPause', 'lastThrottleAt')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -66,6 +71,7 @@ local cutAt = tonumber(h[6]) or -1e15
 local slow = h[7] ~= '0'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
+local lastThrottleAt = tonumber(h[10]) or -1e15
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -103,17 +109,24 @@ if op == 'throttle' then
     end
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
-    if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate * ${S.maxDecreaseFactor}, seen * ${S.backoffShare}) end
+    if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate, seen * ${S.backoffShare}) end
     rate = math.max(${S.minQps}, target)
     cutAt, grownAt, slow = now, now, false
   end
-  -- The quota's window is spent: no ticket is served for a pause. Set, not added, so that throttles
-  -- arriving together make one pause; a throttle of the first calls after a pause doubles the next one.
+  -- Throttles in a row say the quota's window is spent: no ticket is served for a pause. A lone one (a
+  -- call that slipped past a window's edge) pauses nothing. Set, not added, so that throttles arriving
+  -- together make one pause; a throttle of the first calls after a pause doubles the next one.
   if now >= pausedUntil then
-    if now < pausedUntil + lastPause then pause = math.min(${MAX_PAUSE_MS}, lastPause * 2) end
-    served = served - pause * rate / 1000
-    pausedUntil, lastPause = now + pause, pause
+    local afterPause = now < pausedUntil + lastPause
+    if afterPause then pause = math.min(${MAX_PAUSE_MS}, lastPause * 2) end
+    if afterPause or now - lastThrottleAt < ${S.streakMs} then
+      served = served - pause * rate / 1000
+      pausedUntil, lastPause = now + pause, pause
+    end
   end
+  lastThrottleAt = now
+elseif op == 'report' then
+  -- Successes only, counted above.
 elseif op == 'take' then
   ticket = math.max(nextTicket, math.floor(served))
   waitMs = (ticket - served) * 1000 / rate
@@ -126,7 +139,7 @@ else
 end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
-  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause)
+  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000) }
 `

@@ -36,7 +36,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   readonly #options: Required<SharedRateLimiterOptions>
   #rate: number
   #retryAfterMs: number | undefined
-  // Successes not yet reported: they ride along with the next operation.
+  // Successes not yet reported (a report lost to an outage rides along with the next operation).
   #unreported = 0
   #lastReply: ScheduleReply | undefined
   #lastReplyAt = Number.NEGATIVE_INFINITY
@@ -101,6 +101,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   recordSuccess(): void {
     this.#options.fallback.recordSuccess()
     this.#unreported++
+    // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
+    if (this.#options.connection.available) void this.#run('report', Number.POSITIVE_INFINITY)
   }
 
   // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,
@@ -125,7 +127,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     return granted === true ? true : Promise.resolve(granted).then(remember)
   }
 
-  async #run(operation: 'take' | 'check' | 'throttle', deadline: number, ticket = 0) {
+  async #run(operation: 'take' | 'check' | 'throttle' | 'report', deadline: number, ticket = 0) {
     const successes = this.#unreported
     this.#unreported = 0
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
@@ -134,9 +136,13 @@ export class SharedRateLimiter implements PubRateLimiter {
       [this.#options.key],
       [operation, this.#options.limitQps, Math.floor(maxWaitMs), successes, ticket, this.#options.pauseMs],
     )
-    if (raw === undefined) return undefined
+    if (raw === undefined) {
+      this.#unreported += successes
+      return undefined
+    }
     const reply: ScheduleReply = readScheduleReply(raw)
     this.#rate = reply.rate
+    if (operation === 'report') return reply
     this.#lastReply = operation === 'throttle' ? undefined : reply
     this.#lastReplyAt = this.#options.now()
     return reply

@@ -58,12 +58,14 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Act
     const replies = []
+    const started = performance.now()
     for (let i = 0; i < 4; i++) replies.push(await operate(connection, 'take'))
+    const elapsed = performance.now() - started
 
-    // Assess: tickets in order, each 50 ms after the one before (minus the time between the calls)
+    // Assess: tickets in order, the fourth due 150 ms after the first (the calls took some of it)
     expect(replies.map((reply) => reply.ticket)).toEqual([0, 1, 2, 3])
     expect(replies[0]?.waitMs).toBe(0)
-    expect(replies[3]?.waitMs).toBeGreaterThan(100)
+    expect((replies[3]?.waitMs ?? 0) + elapsed).toBeGreaterThan(140)
     expect(replies[3]?.waitMs).toBeLessThanOrEqual(150)
     expect(replies[0]?.rate).toBe(20)
   })
@@ -102,6 +104,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const connection = connect()
     await atFullRate(connection, 1_000)
     await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
     await new Promise((resolve) => setTimeout(resolve, 120))
 
     // Act
@@ -123,7 +126,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const seen = await operate(second, 'take')
 
     // Assess: just under what the fleet really got through
-    expect(seen.rate).toBe(285)
+    expect(seen.rate).toBe(291)
   })
 
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
@@ -138,7 +141,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const checked = await operate(connection, 'check', { limit: 100, ticket: last.ticket })
 
     // Assess
-    expect(checked.rate).toBeCloseTo(grown * 0.95, 2)
+    expect(checked.rate).toBeCloseTo(grown * 0.97, 2)
     expect(checked.waitMs).toBeGreaterThan(last.waitMs * 5)
   })
 
@@ -154,12 +157,25 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const after = await operate(connect(), 'take', { limit: 100 })
 
     // Assess: one cut, then 5% a second for every instance
-    expect(during.rate).toBeCloseTo(grown * 0.95, 2)
+    expect(during.rate).toBeCloseTo(grown * 0.97, 2)
     expect(after.rate).toBeGreaterThan(during.rate)
     expect(after.rate).toBeLessThan(during.rate * 1.05)
   })
 
-  it('pauses the whole schedule after a throttle, once for throttles that arrive together', async () => {
+  it('pauses nothing for a lone throttle, a call that slipped past a window’s edge', async () => {
+    // Prepare
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 200 })
+    const next = await operate(connection, 'take')
+
+    // Assess
+    expect(next.waitMs).toBeLessThan(50)
+  })
+
+  it('pauses the whole schedule for throttles in a row, once for throttles that arrive together', async () => {
     // Prepare
     const connection = connect()
     await atFullRate(connection, 1_000)
@@ -167,11 +183,12 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Act
     await operate(connection, 'throttle', { pauseMs: 200 })
+    await operate(connection, 'throttle', { pauseMs: 200 })
     const next = await operate(connection, 'take')
 
     // Assess
     expect(next.waitMs).toBeGreaterThan(150)
-    expect(next.waitMs).toBeLessThanOrEqual(202)
+    expect(next.waitMs).toBeLessThanOrEqual(210)
   })
 
   it('takes its time from Redis: limiters whose clocks disagree by an hour share one schedule', async () => {

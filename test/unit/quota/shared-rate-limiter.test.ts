@@ -176,24 +176,43 @@ describe('SharedRateLimiter', () => {
     expect(limiter.retryAfterMs).toBe(10)
   })
 
-  it('reports successes with its next operation, never in a round trip of their own', async () => {
+  it('reports each success at once, in a command no call waits for', async () => {
     // Prepare
     const { connection, calls } = fakeConnection([
       [1, 1, 0, 10_000],
-      [1, 2, 0, 10_000],
+      [1, 0, 0, 10_000],
+      [1, 0, 0, 10_000],
     ])
     const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    limiter.recordSuccess()
+    limiter.recordSuccess()
+
+    // Assess
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['report', 1],
+      ['report', 1],
+    ])
+  })
+
+  it('sends successes it could not report with its next operation', async () => {
+    // Prepare: the report is lost (Redis slow), the connection still counts as up
+    const { connection, calls } = fakeConnection([undefined, [1, 1, 0, 10_000]])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    limiter.recordSuccess()
+    await vi.runAllTimersAsync()
 
     // Act
     await settle(limiter, Date.now() + 1_000)
-    limiter.recordSuccess()
-    limiter.recordSuccess()
-    const callsAfterSuccesses = calls.length
-    await settle(limiter, Date.now() + 1_000)
 
     // Assess
-    expect(callsAfterSuccesses).toBe(1)
-    expect(calls.map((call) => call.args[3])).toEqual([0, 2])
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['report', 1],
+      ['take', 1],
+    ])
   })
 
   it('sends a throttle to the fleet’s schedule and to its own fallback', async () => {
