@@ -114,7 +114,7 @@ const popCore = new RPCClient({
 })
 const direct: Publish = (n) => popCore.request('Pub', pubParameters(n), { method: 'POST' })
 
-// 3. The official SDK, set to the RPC signature v1 the emulator verifies (its default ACS3 is not emulated).
+// 3. The official SDK with its defaults (signature V3, ACS3-HMAC-SHA256), told only where the emulator is.
 const { hostname, port } = new URL(url)
 const SdkClient = ((Iot as unknown as { default?: unknown }).default ?? Iot) as new (
   config: $OpenApi.Config,
@@ -124,7 +124,6 @@ const sdk = new SdkClient(
     ...DEV_CREDENTIALS,
     endpoint: `${hostname}:${port}`,
     protocol: 'http',
-    signatureAlgorithm: 'v2',
     regionId: 'cn-shanghai',
   }),
 )

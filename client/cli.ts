@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { GatewayError } from '../lib/errors.js'
+import { readPublishRequest } from '../lib/message/publish-request.js'
 import type { PublishMessage } from '../lib/message/schema.js'
+import { HELP, OPTIONS } from './cli-options.js'
 import {
   createGatewayClient,
   GatewayFailedError,
@@ -12,66 +15,6 @@ import {
   InvocationDeniedError,
 } from './gateway-client.js'
 import { localPort, readDotEnvFile } from './local-target.js'
-
-const HELP = `Usage: iot-pub publish [options]
-
-Publishes through the gateway: the local runner (default), a deployed HTTP trigger, or FC's invoke API.
-
-Message:
-  --product <key>            product key (required unless --file)
-  --device <name>            device name, with --topic
-  --topic <short>            topic after /user/, e.g. get or cmd/light
-  --topic-full-name <topic>  instead of --device/--topic, e.g. /broadcast/<product>/all
-  --payload <value>          JSON when it parses as JSON, else sent as text
-  --payload-base64 <b64>     raw payload bytes in base64
-  --qos <0|1>                MQTT QoS (default 0)
-  --response-topic <topic>   MQTT 5 response topic
-  --correlation-data <text>  MQTT 5 correlation data
-  --prop <key=value>         MQTT 5 user property (repeat for more)
-  --file <path|->            a message, {"messages": [...]} or an array of messages, from a file or stdin
-
-Target (default: the local runner at http://127.0.0.1:<PORT>/, PORT from the shell or .env, else 9000):
-  --url <url>                the HTTP trigger URL
-  --api-key <key>            API key (or IOT_PUB_API_KEY; the local runner's own key by default)
-  --function <name>          invoke this function through FC's invoke API instead
-                             (POST /2023-03-30/functions/<name>/invocations); needs:
-  --account-id <id>          the account that owns the function
-  --region <region>          its region, e.g. cn-shanghai
-                             credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
-  --qualifier <q>            a version or alias (default: LATEST)
-  --async                    queue the invocation (x-fc-invocation-type: Async); FC retries it
-  --log                      print the tail of the function's log to stderr (x-fc-log-type: Tail)
-  --service <name>           only for a function in an FC 2.0 service: the 2016-08-15 path
-  --endpoint <url>           override https://<account-id>.<region>.fc.aliyuncs.com
-
-  -h, --help                 this help
-
-Exit codes: 0 all published, 1 failed or refused, 2 wrong usage.`
-
-const OPTIONS = {
-  product: { type: 'string' },
-  device: { type: 'string' },
-  topic: { type: 'string' },
-  'topic-full-name': { type: 'string' },
-  payload: { type: 'string' },
-  'payload-base64': { type: 'string' },
-  qos: { type: 'string' },
-  'response-topic': { type: 'string' },
-  'correlation-data': { type: 'string' },
-  prop: { type: 'string', multiple: true },
-  file: { type: 'string' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  function: { type: 'string' },
-  'account-id': { type: 'string' },
-  region: { type: 'string' },
-  qualifier: { type: 'string' },
-  async: { type: 'boolean' },
-  log: { type: 'boolean' },
-  service: { type: 'string' },
-  endpoint: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
 
@@ -110,27 +53,118 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     if (!flags.function && invokeOnly.length > 0)
       throw new UsageError(`--${invokeOnly[0]} goes with --function, not an HTTP target`)
     if (flags.function && flags.url) throw new UsageError('give --url or --function, not both')
+    if (flags.function && flags['api-key'])
+      throw new UsageError('--api-key goes with an HTTP target, not --function')
+    batchSize(flags, io)
   } catch (error) {
-    io.err(`iot-pub: ${(error as Error).message}\nRun iot-pub --help for the options.`)
+    const json = argv.includes('--json')
+    fail(io, json, (error as Error).message, 2)
+    if (!json) io.err('Run iot-pub --help for the options.')
     return 2
   }
+  if (flags['dry-run']) return dryRun(body, flags, io)
   try {
     const answer = flags.function ? await viaInvokeFunction(flags, body, io) : await viaHttp(flags, body, io)
     io.out(JSON.stringify(answer.body, null, 2))
+    if (!answer.ok) fail(io, flags.json, answer.problem ?? 'not every message was published', 1)
     return answer.ok ? 0 : 1
   } catch (error) {
-    io.err(`iot-pub: ${error instanceof UsageError ? error.message : describe(error)}`)
-    return error instanceof UsageError ? 2 : 1
+    const code = error instanceof UsageError ? 2 : 1
+    fail(io, flags.json, error instanceof UsageError ? error.message : describe(error), code)
+    return code
+  }
+}
+
+// The gateway's own reading of the request, without its confinement lists (only the deployment knows them).
+function dryRun(body: unknown, flags: Flags, io: CliIo): number {
+  const maxPayloadBytes = Number(io.env.MAX_PAYLOAD_BYTES ?? 262_144)
+  try {
+    const { parameters } = readPublishRequest(body, {
+      maxPayloadBytes,
+      maxBatchSize: Number.MAX_SAFE_INTEGER,
+    })
+    io.out(JSON.stringify({ valid: true, messages: parameters.length, sent: 0 }, null, 2))
+    return 0
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error
+    io.out(JSON.stringify({ valid: false, error: error.toBody() }, null, 2))
+    const first = error.toBody().details?.[0]
+    fail(
+      io,
+      flags.json,
+      `not valid, nothing sent: ${error.message}${first ? ` (${first.pointer}: ${first.message})` : ''}`,
+      1,
+    )
+    return 1
+  }
+}
+
+// One error format on every target: a line with the exit code, or one JSON object for machines.
+function fail(io: CliIo, json: boolean | undefined, message: string, exitCode: number): void {
+  io.err(json ? JSON.stringify({ error: { message, exitCode } }) : `iot-pub: ${message} (exit ${exitCode})`)
+}
+
+function batchSize(flags: Flags, io: CliIo): number {
+  const text = flags['batch-size'] ?? io.env.MAX_BATCH_SIZE ?? '100'
+  if (!/^[1-9]\d{0,5}$/.test(text)) {
+    throw new UsageError(
+      `--batch-size (or MAX_BATCH_SIZE) must be a whole number of 1 or more, not "${text}"`,
+    )
+  }
+  return Number(text)
+}
+
+const MESSAGE_FLAGS = [
+  'product',
+  'device',
+  'topic',
+  'topic-full-name',
+  'payload',
+  'payload-base64',
+  'qos',
+  'response-topic',
+  'correlation-data',
+  'prop',
+] as const
+const CONFLICTS = [
+  ['payload', 'payload-base64'],
+  ['topic-full-name', 'device'],
+  ['topic-full-name', 'topic'],
+] as const
+
+function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
 }
 
 function requestBody(flags: Flags, io: CliIo): unknown {
+  const messageFlags = MESSAGE_FLAGS.filter((flag) => flags[flag] !== undefined)
   if (flags.file !== undefined) {
-    const text = flags.file === '-' ? io.stdin() : readFileSync(flags.file, 'utf8')
-    const parsed: unknown = JSON.parse(text)
+    if (messageFlags.length > 0) throw new UsageError(`--${messageFlags[0]} and --file do not go together`)
+    const text = flags.file === '-' ? io.stdin() : readFile(flags.file)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new UsageError(
+        `${flags.file === '-' ? 'stdin' : flags.file} is not JSON: ${(error as Error).message}`,
+      )
+    }
     return Array.isArray(parsed) ? { messages: parsed } : parsed
   }
   if (!flags.product) throw new UsageError('--product is required (or give --file)')
+  for (const [one, other] of CONFLICTS) {
+    if (flags[one] !== undefined && flags[other] !== undefined)
+      throw new UsageError(`give --${one} or --${other}, not both`)
+  }
+  if (flags.qos !== undefined && flags.qos !== '0' && flags.qos !== '1') {
+    throw new UsageError(`--qos must be 0 or 1, not "${flags.qos}"`)
+  }
   const message: Record<string, unknown> = { productKey: flags.product }
   if (flags.device !== undefined) message.deviceName = flags.device
   if (flags.topic !== undefined) message.topic = flags.topic
@@ -152,30 +186,75 @@ function requestBody(flags: Flags, io: CliIo): unknown {
   return message
 }
 
-async function viaHttp(flags: Flags, body: unknown, io: CliIo): Promise<{ ok: boolean; body: unknown }> {
+interface Answer {
+  ok: boolean
+  body: unknown
+  /** Why not every message was published, for stderr. */
+  problem?: string
+}
+
+async function viaHttp(flags: Flags, body: unknown, io: CliIo): Promise<Answer> {
   const url =
     flags.url ?? `http://127.0.0.1:${asUsage(() => localPort(io.env, (io.dotEnv ?? readDotEnvFile)()))}/`
   const apiKey = flags['api-key'] ?? io.env.IOT_PUB_API_KEY ?? (flags.url ? undefined : 'local-dev-key')
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
-    body: JSON.stringify(body),
-  })
+  const messages = (body as { messages?: unknown }).messages
+  const size = batchSize(flags, io)
+  if (!Array.isArray(messages) || messages.length <= size) return postOnce(url, apiKey, body, flags, io)
+  // Over the gateway's batch limit: consecutive chunks, results joined in order.
+  const results: unknown[] = []
+  let ok = true
+  let problem: string | undefined
+  for (let start = 0; start < messages.length; start += size) {
+    const chunk = messages.slice(start, start + size)
+    const answer = await postOnce(url, apiKey, { messages: chunk }, flags, io)
+    const chunkResults = (answer.body as { results?: unknown[] }).results
+    results.push(...(chunkResults ?? chunk.map(() => answer.body)))
+    ok &&= answer.ok
+    problem ??= answer.problem
+    io.err(`iot-pub: sent ${Math.min(start + size, messages.length)}/${messages.length} messages`)
+  }
+  return { ok, body: { results }, problem }
+}
+
+async function postOnce(
+  url: string,
+  apiKey: string | undefined,
+  body: unknown,
+  flags: Flags,
+  io: CliIo,
+): Promise<Answer> {
+  const started = performance.now()
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
+      body: JSON.stringify(body),
+    })
+  } catch (error) {
+    const cause = (error as Error & { cause?: NodeJS.ErrnoException }).cause
+    throw new Error(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`)
+  }
   const text = await response.text()
+  if (flags.verbose)
+    io.err(`iot-pub: POST ${url} ${response.status} in ${Math.round(performance.now() - started)} ms`)
   let parsed: unknown = text
   try {
     parsed = JSON.parse(text)
   } catch {
     // Not JSON (a proxy's page, say): shown as it came.
   }
-  return { ok: response.status === 200, body: parsed }
+  const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error
+  const problem =
+    response.status === 401
+      ? `${url} answered 401: give the API key with --api-key or IOT_PUB_API_KEY`
+      : response.status === 200
+        ? undefined
+        : `${url} answered ${response.status}${error ? ` ${error.code}: ${error.message}` : ''}`
+  return { ok: response.status === 200, body: parsed, problem }
 }
 
-async function viaInvokeFunction(
-  flags: Flags,
-  body: unknown,
-  io: CliIo,
-): Promise<{ ok: boolean; body: unknown }> {
+async function viaInvokeFunction(flags: Flags, body: unknown, io: CliIo): Promise<Answer> {
   const accountId = flags['account-id']
   const region = flags.region
   const accessKeyId = io.env.ALIBABA_CLOUD_ACCESS_KEY_ID

@@ -128,6 +128,11 @@ export function toClientError(error: unknown): GatewayClientError {
         cause: error,
       },
     )
+  // Any other fault of Node's (a TLS certificate that is not trusted, say) keeps its code, which says why.
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code))
+    return new GatewayFailedError(`The invocation failed in transit (${code})`, code, {
+      cause: error,
+    })
   return new GatewayFailedError('The invocation failed unexpectedly', 'InvocationFailed', { cause: error })
 }
 

@@ -4,7 +4,7 @@
  * schema; every failure becomes one of the client's three errors, each saying whether a retry may help.
  */
 import type { ErrorBody } from '../lib/errors.js'
-import type { PublishResult } from '../lib/iot/publisher.js'
+import type { PublishResult } from '../lib/iot/publish-result.js'
 import type { PublishMessage } from '../lib/message/schema.js'
 import { GatewayFailedError, GatewayRefusedError } from './errors.js'
 import { createInvoker, type InvokeAnswer } from './fc-invoke.js'
@@ -36,6 +36,8 @@ export interface GatewayClientOptions {
   service?: string
   /** Overrides `https://<accountId>.<region>.fc.aliyuncs.com`, e.g. the local runner. @default undefined */
   endpoint?: string
+  /** The gateway's `MAX_BATCH_SIZE`: `publishBatch` sends longer arrays in invocations of this many. @default 100 */
+  maxBatchSize?: number
   /** Timeout of one invocation. @default 60000 */
   timeoutMs?: number
   /**
@@ -62,8 +64,11 @@ export interface GatewayClient {
    */
   publish(message: PublishMessage): Promise<PublishResult>
   /**
-   * Publishes a batch and returns a result per message, in order.
+   * Publishes a batch and returns a result per message, in order. An array over `maxBatchSize` goes in
+   * consecutive invocations of at most that many; when one fails after others published, its messages
+   * and those after it get that failure as their result, so that what was published is not lost.
    * @throws GatewayRefusedError for the whole batch, GatewayFailedError when a retry may help, InvocationDeniedError
+   *   (only when nothing was published)
    */
   publishBatch(messages: PublishMessage[]): Promise<BatchItemResult[]>
   /**
@@ -97,9 +102,21 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       return result as PublishResult
     },
     publishBatch: async (messages) => {
-      const { results } = ((await invokeSync({ messages })) ?? {}) as { results?: unknown }
-      if (!Array.isArray(results) || results.length !== messages.length) throw notTheGateways()
-      return results as BatchItemResult[]
+      const size = options.maxBatchSize ?? 100
+      const results: BatchItemResult[] = []
+      for (let start = 0; start < messages.length || start === 0; start += size) {
+        const chunk = messages.slice(start, start + size)
+        try {
+          const answer = ((await invokeSync({ messages: chunk })) ?? {}) as { results?: unknown }
+          if (!Array.isArray(answer.results) || answer.results.length !== chunk.length) throw notTheGateways()
+          results.push(...(answer.results as BatchItemResult[]))
+        } catch (error) {
+          if (start === 0) throw error
+          const failure = asItemResult(error)
+          return [...results, ...messages.slice(start).map(() => failure)]
+        }
+      }
+      return results
     },
     publishAsync: async (messages) => {
       const event = Array.isArray(messages) ? { messages } : messages
@@ -129,6 +146,20 @@ function readResult({ headers, data }: InvokeAnswer, fcRequestId: string | undef
     throw new GatewayRefusedError(refused)
   }
   return result
+}
+
+// A chunk's failure as each of its messages' result. Refusals keep their code; the status follows it.
+function asItemResult(error: unknown): BatchItemResult {
+  if (error instanceof GatewayRefusedError) {
+    const status = { Forbidden: 403, PayloadTooLarge: 413 }[error.code] ?? 400
+    return { error: { code: error.code, message: error.message, details: error.details }, status }
+  }
+  const code = (error as { code?: unknown }).code
+  const message = error instanceof Error ? error.message : String(error)
+  return {
+    error: { code: typeof code === 'string' ? code : 'InvocationFailed', message, details: [] },
+    status: 503,
+  }
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {

@@ -23,7 +23,7 @@ export function answerOutcome(trigger: TriggerKind, outcome: RelayOutcome): unkn
       const failed = outcome.events
         .filter((event) => event.retryable.length > 0)
         .map((event) => event.id ?? `at index ${event.index}`)
-      if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${failed.join(', ')}`)
+      if (failed.length > 0) throw new RetryableFailuresError(`CloudEvents ${namedFew(failed)}`)
       const alreadyPublished = replayedEvents(outcome.events)
       return {
         published:
@@ -82,4 +82,12 @@ function answerBatch(trigger: TriggerKind, outcomes: Settled[]): unknown {
   if (failures.length < outcomes.length) return jsonResponse(207, { results })
   // All failed: the status, and headers such as Retry-After, the first failure would get alone.
   return jsonResponse(first.status, { results }, first.headers)
+}
+
+// A failure names its first events; each event's own line, logged before, names every one.
+const MAX_NAMED_EVENTS = 20
+
+function namedFew(names: string[]): string {
+  if (names.length <= MAX_NAMED_EVENTS) return names.join(', ')
+  return `${names.slice(0, MAX_NAMED_EVENTS).join(', ')} and ${names.length - MAX_NAMED_EVENTS} more`
 }

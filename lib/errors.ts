@@ -107,8 +107,13 @@ export class UnsupportedMediaTypeError extends GatewayError {
   override name = 'UnsupportedMediaTypeError'
   readonly status = 415
 
-  constructor(contentType: string) {
-    super('UnsupportedMediaType', `Content type "${contentType}" is not accepted; send application/json`)
+  constructor(contentType: string, charset?: string) {
+    super(
+      'UnsupportedMediaType',
+      charset === undefined
+        ? `Content type "${contentType}" is not accepted; send application/json`
+        : `The charset "${charset}" is not accepted: send the JSON in UTF-8, as application/json or application/json; charset=utf-8`,
+    )
   }
 }
 

@@ -72,7 +72,10 @@ async function relayEvents(events: unknown[], context: GatewayContext, settings:
       if (isCloudEvent(event)) keyed.push({ origin: event, body, request })
       for (const parameters of request.parameters) calls.push({ event: index, parameters })
     } catch (error) {
-      outcomes[index]?.dropped.push(toGatewayError(error).toBody())
+      // Only a refusal of the event itself is poison; an unexpected failure is redelivered, never dropped.
+      const failure = toGatewayError(error)
+      const outcome = outcomes[index]
+      outcome?.[failure.retryable ? 'retryable' : 'dropped'].push(failure.toBody())
     }
   })
   // Each event's source and id key its messages: a redelivered batch sends only what was not published.

@@ -74,47 +74,13 @@ const result = await build({
         })
       },
     },
-    {
-      // pop-core's RPC client takes its nonce, HMAC and timestamp padding from kitx, whose nonce is an md5
-      // of Math.random(): in the bundle it gets lib/iot/pop-core-kitx.ts, which must hold every helper
-      // the client calls (checked here, so that a pop-core upgrade calling another one fails the build).
-      name: 'pop-core-kitx',
-      setup(plugin) {
-        plugin.onResolve({ filter: /^kitx$/ }, async ({ importer }) => {
-          if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
-          const called = new Set((await readFile(importer, 'utf8')).match(/(?<=\bkitx\.)\w+/g))
-          const standIn = resolve('lib/iot/pop-core-kitx.ts')
-          const offered = await readFile(standIn, 'utf8')
-          const missing = [...called].filter((name) => !offered.includes(`export function ${name}(`))
-          if (missing.length > 0)
-            throw new Error(
-              `pop-core-kitx: ${importer} calls kitx.${missing.join(', kitx.')}, which ${standIn} lacks`,
-            )
-          return { path: standIn }
-        })
-      },
-    },
-    {
-      // pop-core's RPC client sends through httpx, whose timer restarts at connect (a slow DNS answer or a
-      // dropped SYN outlives the deadline) and which reads any answer whole, however long. In the bundle
-      // it gets lib/iot/pub-transport.ts: one limit for the whole call, a capped answer, sockets destroyed.
-      // The client must call only what the stand-in offers (checked here, as for kitx).
-      name: 'pub-transport',
-      setup(plugin) {
-        plugin.onResolve({ filter: /^httpx$/ }, async ({ importer }) => {
-          if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
-          const called = new Set((await readFile(importer, 'utf8')).match(/(?<=\bhttpx\.)\w+/g))
-          const standIn = resolve('lib/iot/pub-transport.ts')
-          const offered = await readFile(standIn, 'utf8')
-          const missing = [...called].filter((name) => !offered.includes(`export function ${name}(`))
-          if (missing.length > 0)
-            throw new Error(
-              `pub-transport: ${importer} calls httpx.${missing.join(', httpx.')}, which ${standIn} lacks`,
-            )
-          return { path: standIn }
-        })
-      },
-    },
+    // pop-core's RPC client takes its nonce, HMAC and timestamp padding from kitx, whose nonce is an md5
+    // of Math.random(): in the bundle it gets lib/iot/pop-core-kitx.ts.
+    popCoreStandIn('kitx', 'lib/iot/pop-core-kitx.ts'),
+    // pop-core's RPC client sends through httpx, whose timer restarts at connect (a slow DNS answer or a
+    // dropped SYN outlives the deadline) and which reads any answer whole, however long. In the bundle
+    // it gets lib/iot/pub-transport.ts: one limit for the whole call, a capped answer, sockets destroyed.
+    popCoreStandIn('httpx', 'lib/iot/pub-transport.ts'),
     silentDebug(),
   ],
 })
@@ -191,4 +157,30 @@ async function precompiledValidator() {
   const ajv = new Ajv2020({ ...VALIDATOR_OPTIONS, code: { source: true } })
   const code = standaloneCode(ajv, ajv.compile(messageSchema))
   return `${code}\nconst compiled = module.exports;\nmodule.exports.schemaValidator = () => compiled;\n`
+}
+
+/**
+ * Gives pop-core our module in place of `vendor`. The stand-in must export every `vendor.<name>` the
+ * client calls, checked at each build, so that a pop-core upgrade calling another one fails here.
+ */
+function popCoreStandIn(vendor, standInPath) {
+  return {
+    name: `pop-core-${vendor}`,
+    setup(plugin) {
+      plugin.onResolve({ filter: new RegExp(`^${vendor}$`) }, async ({ importer }) => {
+        if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
+        const called = new Set(
+          (await readFile(importer, 'utf8')).match(new RegExp(`(?<=\\b${vendor}\\.)\\w+`, 'g')),
+        )
+        const standIn = resolve(standInPath)
+        const offered = await readFile(standIn, 'utf8')
+        const missing = [...called].filter((name) => !offered.includes(`export function ${name}(`))
+        if (missing.length > 0)
+          throw new Error(
+            `pop-core-${vendor}: ${importer} calls ${vendor}.${missing.join(`, ${vendor}.`)}, which ${standIn} lacks`,
+          )
+        return { path: standIn }
+      })
+    },
+  }
 }

@@ -63,6 +63,14 @@ export const FAULTS = {
   hang: { kind: 'hang' },
 } satisfies Record<string, Fault>
 
+/** An injected fault still to come: how many calls it has left, or until when it lasts. */
+export interface PendingFault {
+  kind: Fault['kind']
+  status?: number
+  calls?: number
+  until?: string
+}
+
 /** A fault with how long it lasts, consumed as requests arrive. */
 export class FaultSchedule {
   readonly #entries: { fault: Fault; left: number; until: number }[] = []
@@ -85,6 +93,18 @@ export class FaultSchedule {
       this.#entries.shift()
     }
     return undefined
+  }
+
+  /** The faults still to come, in the order they apply. */
+  pending(): PendingFault[] {
+    const now = Date.now()
+    return this.#entries
+      .filter((entry) => entry.left > 0 && entry.until > now)
+      .map(({ fault, left, until }) => ({
+        kind: fault.kind,
+        ...(fault.kind === 'answer' && { status: fault.status }),
+        ...(Number.isFinite(left) ? { calls: left } : { until: new Date(until).toISOString() }),
+      }))
   }
 
   /** Forgets every fault. */

@@ -1,24 +1,18 @@
 /**
  * A local stand-in for IoT Platform's `Pub` API, for development and tests. It listens on 127.0.0.1,
- * authenticates requests the way the POP gateway does (signature v1, timestamp, nonce, STS token),
+ * authenticates requests the way the POP gateway does (signature V1 or V3, timestamp, nonce, STS token),
  * answers with IoT's real success and error shapes, and records what it delivered.
  */
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Fault, FaultSchedule, type FaultSpan, THROTTLE_ANSWERS } from './faults.js'
+import { Authenticator, type EmulatorCredentials } from './authentication.js'
+import { type Fault, FaultSchedule, type FaultSpan, type PendingFault, THROTTLE_ANSWERS } from './faults.js'
 import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
-import { signRpc, stringToSign } from './signature.js'
+import { type Acs3Request, decodeQuery } from './signature-v3.js'
 
-/** An AccessKey pair the emulator accepts; a security token makes it STS credentials. */
-export interface EmulatorCredentials {
-  accessKeyId: string
-  accessKeySecret: string
-  securityToken?: string
-  /** When the STS token stops being accepted. */
-  expiresAt?: Date
-}
+export type { EmulatorCredentials } from './authentication.js'
 
 /** How the emulator starts. */
 export interface IotEmulatorOptions {
@@ -32,6 +26,19 @@ export interface IotEmulatorOptions {
   quotaQps?: number
 }
 
+/** The emulator's settings and counters, as `describe()` reports them. */
+export interface EmulatorState {
+  /** Declared products and their devices, or `any` while none is declared. */
+  products: Record<string, string[]> | 'any'
+  /** Pub calls accepted per second, or null for no quota. */
+  quotaQps: number | null
+  /** Injected faults still to come. */
+  faults: PendingFault[]
+  calls: number
+  delivered: number
+  throttled: number
+}
+
 /** The credentials `npm start` and the tests use with the emulator; they unlock nothing real. */
 export const DEV_CREDENTIALS: EmulatorCredentials = {
   accessKeyId: 'LTAIemulatorDevKey01',
@@ -39,19 +46,6 @@ export const DEV_CREDENTIALS: EmulatorCredentials = {
 }
 
 const API_VERSION = '2018-01-20'
-const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
-const COMMON = [
-  'AccessKeyId',
-  'Action',
-  'Format',
-  'Signature',
-  'SignatureMethod',
-  'SignatureNonce',
-  'SignatureVersion',
-  'Timestamp',
-  'Version',
-]
 const HOST_ID = 'iot.emulator.local'
 const FIRST_MESSAGE_ID = 1_889_455_942_124_347_329n
 
@@ -68,10 +62,9 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   /** Method and URL of every request, to check that nothing secret travels in a URL. */
   readonly requests: { method: string; url: string }[] = []
 
-  readonly #credentials = new Map<string, EmulatorCredentials>()
+  readonly #authenticator = new Authenticator()
   readonly #instanceIds: Set<string>
   readonly #products = new Map<string, Set<string>>()
-  readonly #nonces = new Map<string, number>()
   readonly #latencyMs: number
   readonly #faults = new FaultSchedule()
   #quotaQps: number | undefined
@@ -95,7 +88,7 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
 
   /** Accepts another AccessKey pair or STS credentials. */
   addCredentials(credentials: EmulatorCredentials): void {
-    this.#credentials.set(credentials.accessKeyId, credentials)
+    this.#authenticator.add(credentials)
   }
 
   /**
@@ -117,6 +110,28 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   /** Forgets injected faults. */
   clearFaults(): void {
     this.#faults.clear()
+  }
+
+  /** Forgets every declared product: every product and device exists again. */
+  clearProducts(): void {
+    this.#products.clear()
+  }
+
+  /** What the emulator is set to do, and what it did, for a person steering it. */
+  describe(): EmulatorState {
+    return {
+      products:
+        this.#products.size === 0
+          ? 'any'
+          : Object.fromEntries(
+              [...this.#products].map(([productKey, devices]) => [productKey, [...devices]]),
+            ),
+      quotaQps: this.#quotaQps ?? null,
+      faults: this.#faults.pending(),
+      calls: this.calls,
+      delivered: this.delivered.length,
+      throttled: this.throttled,
+    }
   }
 
   /** Changes the quota; undefined lifts it. */
@@ -146,14 +161,14 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
   async #answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     this.calls++
     this.requests.push({ method: request.method ?? '', url: request.url ?? '' })
-    const parameters = await readParameters(request)
+    const call = await readCall(request)
     const fault = this.#faults.next()
     if (fault && fault.kind !== 'delay') {
       applyFault(fault, request, response)
       return
     }
     const requestId = randomUUID().toUpperCase()
-    const outcome = this.#handle(request.method ?? 'GET', parameters)
+    const outcome = this.#handle(call)
     const latency = this.#latencyMs + (fault?.kind === 'delay' ? fault.ms : 0)
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
     if (outcome === 'throttled') {
@@ -172,8 +187,13 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     send(response, 200, `{"RequestId":"${requestId}","Success":true,"MessageId":${outcome.messageId}}`)
   }
 
-  #handle(method: string, parameters: Record<string, string>): DeliveredMessage | PubRefusal | 'throttled' {
-    const refusal = this.#authenticate(method, parameters) ?? this.#checkAction(parameters)
+  #handle(call: Call): DeliveredMessage | PubRefusal | 'throttled' {
+    if (!call.acs3) return refuse(400, 'InvalidQueryString', 'The query string is not valid.')
+    const { parameters } = call
+    const refusal =
+      (Authenticator.isAcs3(call.acs3.headers)
+        ? this.#authenticator.v3(call.acs3)
+        : this.#authenticator.v1(call.acs3.method, parameters)) ?? this.#checkAction(parameters)
     if (refusal) return refusal
     if (this.#overQuota()) return 'throttled'
     const read = readPub(parameters)
@@ -193,59 +213,6 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     if (second !== this.#window.second) this.#window = { second, calls: 0 }
     this.#window.calls++
     return this.#window.calls > this.#quotaQps
-  }
-
-  #authenticate(method: string, parameters: Record<string, string>): PubRefusal | undefined {
-    const absent = COMMON.find((name) => !parameters[name])
-    if (absent) return refuse(400, 'MissingParameter', `The input parameter "${absent}" is not supplied.`)
-    const timestamp = parameters.Timestamp ?? ''
-    if (!TIMESTAMP.test(timestamp))
-      return refuse(400, 'InvalidTimeStamp.Format', 'The specified timestamp is not valid.')
-    if (Math.abs(Date.parse(timestamp) - Date.now()) > MAX_CLOCK_SKEW_MS) {
-      return refuse(400, 'InvalidTimeStamp.Expired', 'The specified time stamp or date value is expired.')
-    }
-    if (parameters.SignatureMethod !== 'HMAC-SHA1' || parameters.SignatureVersion !== '1.0') {
-      return refuse(
-        400,
-        'InvalidParameter',
-        'Only SignatureMethod HMAC-SHA1, SignatureVersion 1.0 are emulated.',
-      )
-    }
-    const credentials = this.#credentials.get(parameters.AccessKeyId ?? '')
-    if (!credentials) return refuse(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
-    if (signRpc(method, parameters, credentials.accessKeySecret) !== parameters.Signature) {
-      // POP quotes the query it signed, percent-encoded twice, SecurityToken included.
-      return refuse(
-        400,
-        'SignatureDoesNotMatch',
-        `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, parameters)}`,
-      )
-    }
-    if (credentials.securityToken !== undefined) {
-      if (parameters.SecurityToken !== credentials.securityToken) {
-        return refuse(
-          400,
-          'InvalidSecurityToken.MismatchWithAccessKey',
-          'The security token does not match the access key.',
-        )
-      }
-      if (credentials.expiresAt && credentials.expiresAt.getTime() <= Date.now()) {
-        return refuse(400, 'InvalidSecurityToken.Expired', 'The security token has expired.')
-      }
-    }
-    return this.#useNonce(parameters.SignatureNonce ?? '')
-  }
-
-  #useNonce(nonce: string): PubRefusal | undefined {
-    const now = Date.now()
-    if (this.#nonces.has(nonce))
-      return refuse(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.')
-    // A nonce older than the clock window can no longer be replayed: its timestamp would be refused.
-    if (this.#nonces.size > 100_000) {
-      for (const [seen, at] of this.#nonces) if (now - at > MAX_CLOCK_SKEW_MS) this.#nonces.delete(seen)
-    }
-    this.#nonces.set(nonce, now)
-    return undefined
   }
 
   #checkAction(parameters: Record<string, string>): PubRefusal | undefined {
@@ -294,13 +261,35 @@ function refuse(status: number, code: string, message: string): PubRefusal {
   return { status, code, message }
 }
 
-// RPC parameters arrive in the query (GET) or as a form body (POST).
-async function readParameters(request: IncomingMessage): Promise<Record<string, string>> {
+// What a call carries, read once: its parameters for Pub, and for V3 the parts its signature covers.
+interface Call {
+  parameters: Record<string, string>
+  /** Undefined when the query string cannot be decoded. */
+  acs3?: Acs3Request
+}
+
+// RPC parameters arrive in the query (GET) or as a form body (POST); V3 names the action and version
+// in headers rather than parameters.
+async function readCall(request: IncomingMessage): Promise<Call> {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
-  const query = new URL(request.url ?? '/', 'http://emulator').searchParams
-  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
-  return { ...Object.fromEntries(query), ...Object.fromEntries(form) }
+  const body = Buffer.concat(chunks)
+  const url = new URL(request.url ?? '/', 'http://emulator')
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : value,
+    ]),
+  )
+  const query = decodeQuery(url.search)
+  const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+  const named: Record<string, string> = Authenticator.isAcs3(headers)
+    ? { Action: headers['x-acs-action'] ?? '', Version: headers['x-acs-version'] ?? '' }
+    : {}
+  return {
+    parameters: { ...query, ...form, ...named },
+    acs3: query && { method: request.method ?? 'GET', path: url.pathname, query, headers, body },
+  }
 }
 
 function send(

@@ -21,9 +21,10 @@ export function describeLocalGateway(gateway: LocalGateway): string {
     ? `signed with access key id ${keyId}`
     : 'with no access key: set ALIBABA_CLOUD_ACCESS_KEY_ID and _SECRET'
   const destination = gateway.emulator
-    ? `Messages go to the embedded IoT emulator at ${gateway.emulator.url}, ${signer}; each delivery is shown below.`
+    ? `Messages go to the embedded IoT emulator at ${gateway.emulator.url}, ${signer}; each delivery is shown below.
+Steer it at ${gateway.url}/_emulator (products, quota, faults: see docs/local-development.md).`
     : `Messages go to IoT Platform at ${environment.IOT_ENDPOINT}, ${signer}.`
-  return `iot-pub-gateway listening on ${gateway.url} (OpenAPI at ${gateway.url}/openapi.json)
+  return `iot-pub-gateway listening on ${gateway.url} (health at ${gateway.url}/health, OpenAPI at ${gateway.url}/openapi.json)
 
 Publish over the HTTP trigger:
   curl -s -X POST ${gateway.url}/ -H 'content-type: application/json' -H 'authorization: Bearer ${apiKey}' -d '${example}'

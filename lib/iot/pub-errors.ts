@@ -148,8 +148,9 @@ function retryAfterMs(header: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
-// Text quoting the request (POP's "server string to sign is: …", signed fragments) is never shown.
-const QUOTES_REQUEST = /string\s*to\s*sign|signature|securitytoken|accesskey|%[0-9a-f]{2}/i
+// Text quoting the request (POP's "server string to sign is: …", signed fragments) is never shown, nor
+// text holding a run of 20 base64 characters: a key secret, a signature or an STS token, named or not.
+const QUOTES_REQUEST = /string\s*to\s*sign|signature|securitytoken|accesskey|%[0-9a-f]{2}|[A-Za-z0-9+/=]{20}/i
 
 // IoT's explanation of why it refused this message, when it says nothing of the request itself.
 function iotMessage(error: VendorError, code: string): string {

@@ -7,20 +7,16 @@ import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 // The RPC client alone: pop-core's index also loads the ROA client and xml2js, which Pub never needs.
 import RPCClient from '@alicloud/pop-core/lib/rpc.js'
-import { UpstreamUnavailableError } from '../errors.js'
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js'
 import type { FcCredentials } from '../fc/types.js'
 import { translatePubError } from './pub-errors.js'
 import type { PubParameters } from './pub-parameters.js'
 
+import type { PublishResult } from './publish-result.js'
+
 const IOT_API_VERSION = '2018-01-20'
 
-/** What IoT answered for a delivered message. */
-export interface PublishResult {
-  /** IoT's MessageId, every digit kept (it exceeds 2^53). */
-  messageId: string
-  /** IoT's RequestId, for support tickets. */
-  requestId: string
-}
+export type { PublishResult } from './publish-result.js'
 
 /** Options of one `Pub` call. */
 export interface PublishOptions {
@@ -110,10 +106,15 @@ function newPublisher(options: IotPublisherOptions): Publisher {
 }
 
 // pop-core throws only when the body has a Code; a bare Success:false still means nothing was published.
+// Any other answer without a MessageId (Success:true alone, an empty object) came after the request
+// was processed: the message may have gone out, so it counts against PUB_MAYBE_SENT_RETRIES.
 function toResult(response: PubResponse): PublishResult {
   const requestId = typeof response.RequestId === 'string' ? response.RequestId : ''
+  if (response.Success === false) throw new UpstreamUnavailableError('SuccessFalse', { requestId })
   if (response.Success !== true || response.MessageId === undefined || response.MessageId === null) {
-    throw new UpstreamUnavailableError('SuccessFalse', { requestId })
+    const unconfirmed = new UpstreamTimeoutError('MissingMessageId', { requestId })
+    unconfirmed.mayHavePublished = true
+    throw unconfirmed
   }
   return { messageId: String(response.MessageId), requestId }
 }

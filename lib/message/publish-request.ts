@@ -44,6 +44,11 @@ export function readPublishRequest(body: unknown, settings: PublishRequestSettin
 }
 
 function readForm(body: unknown, settings: PublishRequestSettings): PublishRequest {
+  if (Array.isArray(body)) {
+    throw new InvalidRequestError('A batch is an object: send {"messages": [...]}, not a bare array', [
+      { pointer: '', message: 'must be one message, or a batch written as {"messages": [...]}' },
+    ])
+  }
   if (!isBatch(body)) return { form: 'single', parameters: toParameters([body], '', settings) }
   const envelopeProblems = batchEnvelopeProblems(body, settings.maxBatchSize)
   if (envelopeProblems.length > 0)

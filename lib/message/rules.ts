@@ -37,6 +37,16 @@ function topicProblems(message: PublishMessage): ErrorDetail[] {
   if (deviceName === undefined) {
     return [{ pointer: '/deviceName', message: 'is required (with topic), unless topicFullName is given' }]
   }
+  // A full topic written without its leading "/" passes the pattern but would be composed a second time.
+  const fullPrefix = `${productKey}/${deviceName}/user/`
+  if (topic?.startsWith(fullPrefix)) {
+    return [
+      {
+        pointer: '/topic',
+        message: `is a full topic: send "/${topic}" as topicFullName (without deviceName and topic), or only "${topic.slice(fullPrefix.length)}" as topic`,
+      },
+    ]
+  }
   if (customTopic(productKey, deviceName, topic ?? '').length > MAX_TOPIC_LENGTH) {
     return [{ pointer: '/topic', message: `makes a full topic longer than ${MAX_TOPIC_LENGTH} characters` }]
   }

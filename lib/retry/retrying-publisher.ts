@@ -52,6 +52,8 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
       for (;;) {
         const slot = limiter.acquire(deadline - MIN_CALL_MS)
         if (slot !== true && !(await slot)) {
+          // After a failed call, that failure is the answer: the limiter's own "no slot" would hide it.
+          if (last !== undefined) throw giveUp(last, attempts, undefined, backoff.capMs)
           throw giveUp(new ThrottledError(undefined), attempts, limiter.retryAfterMs ?? 1_000)
         }
         const timeLeft = deadline - now()

@@ -54,10 +54,23 @@ export function eventName(element: unknown, index: number): string {
     : `CloudEvent ${JSON.stringify(id)} (index ${index})`
 }
 
-/** An element's `id`, when it is a string. */
+/** Longest `id` written whole in names, answers and log lines; the source's ids may be of any length. */
+export const MAX_SHOWN_ID_LENGTH = 128
+
+/**
+ * An element's `id` as names, answers and log lines show it, when it is a string: whole up to
+ * `MAX_SHOWN_ID_LENGTH` characters, else its start and its length, so that one event cannot blow up
+ * every line that names it.
+ * @example eventId({ id: 'e1' }) // 'e1'
+ */
 export function eventId(element: unknown): string | undefined {
   const id = typeof element === 'object' && element !== null ? (element as { id?: unknown }).id : undefined
-  return typeof id === 'string' ? id : undefined
+  return typeof id === 'string' ? shown(id) : undefined
+}
+
+// Text from the source as names show it: whole when short, else its start and its length.
+function shown(text: string): string {
+  return text.length <= MAX_SHOWN_ID_LENGTH ? text : `${text.slice(0, 64)}…(${text.length} characters)`
 }
 
 /**
@@ -79,7 +92,7 @@ export function readCloudEventBody(element: unknown, index: number): unknown {
   const event = element
   const field = BODY_FIELD[event.type]
   if (field === undefined)
-    throw new InvalidRequestError(`${name} has an unsupported type ${JSON.stringify(event.type)}`)
+    throw new InvalidRequestError(`${name} has an unsupported type ${JSON.stringify(shown(event.type))}`)
   const data = event.data as Record<string, unknown> | undefined
   const body = data?.[field]
   if (body === undefined || body === null) throw new InvalidRequestError(`${name} has no data.${field}`)

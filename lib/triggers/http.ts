@@ -15,6 +15,8 @@ export function isHttpEvent(value: unknown): value is FcHttpEvent {
 
 // application/json or a +json type, in UTF-8 (the JSON default) when a charset is named.
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset="?utf-8"?\s*)?$/i
+// A JSON type whose only fault is its charset, so that the answer can say so.
+const JSON_OTHER_CHARSET = /^application\/(?:[\w.+-]+\+)?json\s*;\s*charset="?([^";\s]+)"?\s*$/i
 
 /**
  * The JSON body of a POST, decoded from base64 when FC encoded it; its size is checked before parsing.
@@ -28,7 +30,9 @@ export function readHttpBody(event: FcHttpEvent, maxBodyBytes: number): unknown 
   if (method !== 'POST') throw new MethodNotAllowedError(method)
   // A missing content type is taken as JSON: only a declared other type is refused.
   const contentType = headerValue(event, 'content-type')?.trim()
-  if (contentType && !JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType)
+  if (contentType && !JSON_TYPE.test(contentType)) {
+    throw new UnsupportedMediaTypeError(contentType, JSON_OTHER_CHARSET.exec(contentType)?.[1])
+  }
   // Text FC already decoded from its JSON event is parsed as it is; only base64 needs its bytes checked.
   const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '')
   const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length

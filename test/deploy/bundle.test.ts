@@ -85,6 +85,36 @@ describe('the deployed bundle', () => {
     expect(inputs.filter((path) => /^(dev|bench|test)\//.test(path))).toEqual([])
   })
 
+  it.each([
+    ['GET', '/health', 405],
+    ['GET', '/_emulator', 405],
+    ['PUT', '/_emulator/quota', 405],
+    ['POST', '/_emulator/faults', 400],
+  ])(
+    'has no local-runner route: %s %s reaches the gateway and is answered %i',
+    async (method, path, status) => {
+      // Prepare
+      const bundle = readFileSync('dist/gateway/index.js', 'utf8')
+      const event = anHttpEvent(
+        { fault: 'reset', times: 1000 },
+        { method, rawPath: path, headers: { 'Content-Type': 'application/json' } },
+      )
+
+      // Act
+      const { answer } = await invokeInFreshProcess(event, {
+        IOT_REGION: 'cn-shanghai',
+        GATEWAY_AUTH: 'none',
+        ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIx',
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'never-used-secret',
+      })
+
+      // Assess
+      expect(bundle).not.toMatch(/_emulator|\/health/)
+      expect(answer.statusCode).toBe(status)
+      expect(answer.body).not.toContain('"quotaQps"')
+    },
+  )
+
   it('runs from a folder of its own, with no node_modules anywhere above it', async () => {
     // Prepare: a copy outside the project, as FC unpacks `code`
     const folder = mkdtempSync(join(tmpdir(), 'gateway-bundle-'))

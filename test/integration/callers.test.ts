@@ -331,11 +331,22 @@ describe('the OpenAPI description', () => {
   it('describes the message with the very schema the gateway validates with', async () => {
     // Act
     const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as {
-      components: { schemas: Record<string, unknown> }
+      components: { schemas: { PublishMessage: typeof messageSchema } }
     }
 
-    // Assess
-    const { $id: _id, ...schema } = messageSchema
-    expect(document.components.schemas.PublishMessage).toEqual(JSON.parse(JSON.stringify(schema)))
+    // Assess: the same schema, its payload fields telling the deployment's limit as well
+    const { $id: _id, properties, ...schema } = messageSchema
+    const { properties: described, ...served } = document.components.schemas.PublishMessage
+    expect(served).toEqual(JSON.parse(JSON.stringify(schema)))
+    const withoutLimits = (fields: object) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(JSON.stringify(fields)) as Record<string, Record<string, unknown>>).map(
+          ([name, { description: _d, maxLength, ...rest }]) => [
+            name,
+            name === 'payloadBase64' ? rest : { maxLength, ...rest },
+          ],
+        ),
+      )
+    expect(withoutLimits(described)).toEqual(withoutLimits(properties))
   })
 })

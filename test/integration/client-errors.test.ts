@@ -8,6 +8,7 @@ import {
   InvocationDeniedError,
 } from '../../client/gateway-client.js'
 import { aMessage } from '../helpers/factories.js'
+import { selfSignedTlsServer } from '../helpers/hostile-servers.js'
 
 // A stand-in for FC that answers the next invocation as the test says, over real HTTP, to the real fc2.
 type Answer =
@@ -263,5 +264,28 @@ describe('the client’s errors for what FC answers', () => {
 
     // Assess
     expect(error).toMatchObject({ name: 'GatewayFailedError', message: 'The invocation failed' })
+  })
+
+  it('names the TLS failure when the endpoint’s certificate is not trusted, and sends nothing', async () => {
+    // Prepare
+    const tls = await selfSignedTlsServer()
+
+    // Act
+    const error = await createGatewayClient({
+      accountId: '1',
+      region: 'cn-shanghai',
+      credentials: { accessKeyId: 'LTAIx', accessKeySecret: 's' },
+      functionName: 'gw',
+      endpoint: tls.url,
+    })
+      .publish(aMessage())
+      .catch((thrown: unknown) => thrown)
+    await tls.stop()
+
+    // Assess
+    expect(error).toBeInstanceOf(GatewayFailedError)
+    expect(error).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })
+    expect((error as Error).message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT')
+    expect(tls.written()).toBe(0)
   })
 })

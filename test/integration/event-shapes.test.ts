@@ -6,7 +6,7 @@ import { useEmulator } from '../helpers/emulator.js'
 import { aCloudEvent, aTimerEvent } from '../helpers/events.js'
 import { aMessage, anFcContext, asFcEvent } from '../helpers/factories.js'
 import { type BuiltHandler, emulatorEnv, loadBuiltGateway } from '../helpers/gateway.js'
-import { capturedLogs } from '../helpers/logs.js'
+import { allLogLines, capturedLogs } from '../helpers/logs.js'
 
 const emulator = useEmulator()
 // Each message says which test and element it came from, so deliveries can be counted per element.
@@ -114,6 +114,46 @@ describe('an EventBridge batch with elements that are not CloudEvents', () => {
 
     // Assess
     await expect(invocation).rejects.toThrow(/CloudEvents at index 1 failed/)
+  })
+
+  it('names a poison CloudEvent with a huge id by a bounded prefix in its answer and log lines', async () => {
+    // Prepare: an id of 100,000 characters on an event of an unsupported type
+    const hugeId = `huge-${'h'.repeat(100_000)}`
+    const events = [{ ...aCloudEvent('mns', marked('huge-poison'), hugeId), type: 'x:Unknown' }]
+    const linesBefore = allLogLines().length
+
+    // Act
+    const result = (await handler(asFcEvent(events), anFcContext())) as { dropped: { id: string }[] }
+
+    // Assess
+    const shown = result.dropped[0]?.id ?? ''
+    expect(shown.startsWith('huge-hhh')).toBe(true)
+    expect(shown.length).toBeLessThan(200)
+    expect(JSON.stringify(result).length).toBeLessThan(2_000)
+    const lines = allLogLines().slice(linesBefore)
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line.length).toBeLessThan(2_000)
+  })
+
+  it('fails a batch of CloudEvents with huge ids with a bounded error naming them', async () => {
+    // Prepare: IoT is down for 30 events whose ids are 10,000 characters each
+    emulator().inject(FAULTS.serviceUnavailable, { durationMs: 5_000 })
+    const events = Array.from({ length: 30 }, (_, index) =>
+      aCloudEvent('mns', marked(`huge-retry-${index}`), `${index}-${'r'.repeat(10_000)}`),
+    )
+    const linesBefore = allLogLines().length
+
+    // Act
+    const invocation = handler(asFcEvent(events), anFcContext({ function: { name: 'gw', timeout: 1 } }))
+
+    // Assess
+    const error = await invocation.then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    )
+    expect(error?.message).toMatch(/CloudEvents 0-rrr/)
+    expect(error?.message.length).toBeLessThan(4_000)
+    for (const line of allLogLines().slice(linesBefore)) expect(line.length).toBeLessThan(4_000)
   })
 
   it('still refuses, as a direct invocation, an array in which no element is a CloudEvent', async () => {

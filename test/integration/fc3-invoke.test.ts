@@ -151,9 +151,7 @@ describe('the typed client on FC 3.0’s invoke API', () => {
 
     // Assess
     expect(error).toBeInstanceOf(GatewayRefusedError)
-    expect((error as Error).message).toMatch(
-      /^InvalidRequest: .* \(\/qos: must be equal to one of the allowed values\)$/,
-    )
+    expect((error as Error).message).toMatch(/^InvalidRequest: .* \(\/qos: must be 0 or 1\)$/)
     expect(error).toMatchObject({ retryable: false })
   })
 

@@ -116,7 +116,8 @@ describe('the built gateway behind an HTTP trigger', () => {
     expect(response.statusCode).toBe(400)
     expect(response.json.error).toMatchObject({
       code: 'InvalidRequest',
-      message: 'The request body is not valid JSON',
+      message:
+        'The request body is not valid JSON: it ends too early, at line 1, column 21 (offset 20): expected double-quoted property name',
     })
   })
 

@@ -156,6 +156,28 @@ describe('an endpoint that answers with bytes HTTP cannot parse', () => {
   })
 })
 
+describe('an endpoint that answers success without a MessageId', () => {
+  it.each([
+    ['Success:true without a MessageId', '{"RequestId":"r","Success":true}'],
+    ['a JSON object that says nothing', '{}'],
+  ])(
+    'answers 504 after at most 1 + PUB_MAYBE_SENT_RETRIES calls for %s: it may have published',
+    async (_, body) => {
+      // Prepare: each call gets the same 200, then the connection closes
+      const answer = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
+      const upstream = await started(rawAnswerServer(answer))
+
+      // Act
+      const response = await postOver(gatewayAt(upstream.url, { PUB_MAYBE_SENT_RETRIES: '1' }))
+
+      // Assess
+      expect(response.status).toBe(504)
+      expect(response.json.error).toMatchObject({ code: 'UpstreamTimeout', attempts: 2 })
+      expect(upstream.written() / answer.length).toBe(2)
+    },
+  )
+})
+
 describe('POP quoting its string to sign', () => {
   async function emulatorWithShapedSts() {
     const emulator = await started(

@@ -137,6 +137,24 @@ describe('answerOutcome for other triggers', () => {
     // Assess
     expect(act).toThrow('CloudEvents b, at index 2 failed')
   })
+
+  it('names at most 20 failed events, counting the rest, so that a huge batch keeps its error short', () => {
+    // Prepare
+    const failing = Array.from({ length: 25 }, (_, index) =>
+      event(`e${index}`, { retryable: [new UpstreamUnavailableError('ServiceUnavailable').toBody()] }, index),
+    )
+
+    // Act
+    const act = () => answerOutcome('eventbridge', { form: 'events', events: failing })
+
+    // Assess
+    expect(act).toThrow(
+      `CloudEvents ${failing
+        .slice(0, 20)
+        .map((failed) => failed.id)
+        .join(', ')} and 5 more failed`,
+    )
+  })
 })
 
 describe('answerError', () => {

@@ -228,6 +228,24 @@ describe('translatePubError', () => {
     expect(error.message).toBe('IoT Platform rejected the message (InvalidParameter)')
   })
 
+  it('never echoes IoT’s text when it quotes a token: a key secret, a signature, an STS token', () => {
+    const base64Character = fc.constantFrom(
+      ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='.split(''),
+    )
+    fc.assert(
+      fc.property(fc.string({ unit: base64Character, minLength: 20, maxLength: 64 }), (token) => {
+        // Act: a short explanation under a message code, with a credential-like value in it
+        const error = translatePubError(
+          popCoreError('InvalidParameter', 400, { Message: `The value "${token}" is not valid.` }),
+        )
+
+        // Assess
+        expect(error.message).not.toContain(token)
+        expect(error.message).toBe('IoT Platform rejected the message (InvalidParameter)')
+      }),
+    )
+  })
+
   it('never makes an unknown code a refusal of the message, whatever its HTTP status', () => {
     fc.assert(
       fc.property(

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json'
 import { describe, expect, it } from 'vitest'
 import { compactPayload } from '../../../lib/message/compact-json.js'
 import { tryParseJson } from '../../../lib/triggers/json.js'
@@ -125,6 +126,86 @@ describe('compactPayload', () => {
         expect(compactPayload(parsed(`{"payload": [${number}]}`))).toBe(`[${number}]`)
       }),
       { numRuns: 2_000 },
+    )
+  })
+})
+
+// A JSON document as written: objects may repeat keys and spell them with escapes, so that the text
+// and what JSON.parse made of it can differ in every way a hand-written scanner could get wrong.
+type Written = { object: [string, Written][] } | { array: Written[] } | { token: string } | { text: string }
+const writtenKey = fc.constantFrom(
+  'payload',
+  'payload',
+  'messages',
+  'data',
+  'value',
+  '0',
+  'a',
+  'é',
+  '"',
+  'x\\y',
+)
+const written: fc.Arbitrary<Written> = fc.letrec<{ node: Written }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.oneof(numberToken, fc.constantFrom('true', 'null', '7')).map((token) => ({ token })),
+    fc.constantFrom('payload', 'a"}]', 'x:1,', '12345678901234567890', '\u2028').map((text) => ({ text })),
+    fc.array(fc.tuple(writtenKey, tie('node')), { maxLength: 5 }).map((object) => ({ object })),
+    fc.array(tie('node'), { maxLength: 4 }).map((array) => ({ array })),
+  ),
+})).node
+
+// Writes a string with some characters as \u escapes (`pay\u006coad`), chosen by `escapes`.
+function quoted(text: string, escapes: boolean[]): string {
+  let at = 0
+  const characters = [...text].map((character) => {
+    const asEscape = escapes[at++ % escapes.length] || character === '"' || character === '\\'
+    return asEscape ? `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}` : character
+  })
+  return `"${characters.join('')}"`
+}
+
+function write(node: Written, space: string, escapes: boolean[]): string {
+  if ('token' in node) return node.token
+  if ('text' in node) return quoted(node.text, escapes)
+  const join = `${space},${space}`
+  if ('array' in node)
+    return `[${space}${node.array.map((item) => write(item, space, escapes)).join(join)}${space}]`
+  const members = node.object.map(
+    ([key, value]) => `${quoted(key, escapes)}${space}:${space}${write(value, space, escapes)}`,
+  )
+  return `{${space}${members.join(join)}${space}}`
+}
+
+describe('compactPayload on any document', () => {
+  it('sends every message exactly the value validation saw, its numbers as written', () => {
+    fc.assert(
+      fc.property(
+        written,
+        fc.constantFrom('', ' ', '\n\t'),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+        (document, space, escapes) => {
+          // Prepare: the oracle parses the whole text without losing a digit, the last repeated key winning
+          const text = write(document, space, escapes)
+          const message = parsed(text) as unknown
+          const exact = parseLossless(text, undefined, { onDuplicateKey: ({ newValue }) => newValue })
+
+          // Act + Assess: every object holding a payload, outside any payload, as a message would
+          const walk = (value: unknown, oracle: unknown): void => {
+            if (typeof value !== 'object' || value === null) return
+            const holder = value as Record<string, unknown>
+            const twin = oracle as Record<string, unknown>
+            if (!Array.isArray(value) && Object.hasOwn(holder, 'payload')) {
+              const sent = compactPayload(holder)
+              expect(sent).toBe(stringifyLossless(twin.payload))
+              expect(JSON.stringify(JSON.parse(sent))).toBe(JSON.stringify(holder.payload))
+            }
+            for (const key of Object.keys(holder)) if (key !== 'payload') walk(holder[key], twin[key])
+          }
+          walk(message, exact)
+        },
+      ),
+      { numRuns: 500 },
     )
   })
 })

@@ -232,6 +232,21 @@ describe('createRetryingPublisher', () => {
     expect(calls).toHaveLength(0)
   })
 
+  it('answers with the last failure, not Throttled, when the limiter has no slot for a retry near the deadline', async () => {
+    // Prepare: IoT's TLS fails; the limiter grants the first call, then nothing before the deadline
+    const { publisher, calls } = failing(new UpstreamUnavailableError('DEPTH_ZERO_SELF_SIGNED_CERT'))
+    let granted = 0
+    const limiter = { ...openLimiter(), acquire: async () => granted++ === 0 }
+
+    // Act
+    const error = await rejection(retrying(publisher, { limiter }).publish({}))
+
+    // Assess
+    expect(error).toBeInstanceOf(UpstreamUnavailableError)
+    expect(error).toMatchObject({ iotCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', attempts: 1 })
+    expect(calls).toHaveLength(1)
+  })
+
   it('earns the budget back on success', async () => {
     // Prepare
     const quota = new RetryQuota()

@@ -147,6 +147,11 @@ describe('reading a CloudEvent', () => {
       /e3" \(index 2\) has no data.messageBody/,
     ],
     ['no data', { ...aCloudEvent('mns', aMessage(), 'e4'), data: undefined }, /e4" \(index 2\) has no data/],
+    [
+      'an unknown type of 100,000 characters, by its start and length',
+      { ...aCloudEvent('mns', aMessage(), 'e6'), type: `oss:${'t'.repeat(100_000)}` },
+      /^CloudEvent "e6" \(index 2\) has an unsupported type "oss:t{60}…\(100004 characters\)"$/,
+    ],
     ['null', null, /^The element at index 2 is not a CloudEvent/],
     ['a number', 12, /^The element at index 2 is not a CloudEvent/],
     ['an array', [aCloudEvent('mns', aMessage())], /^The element at index 2 is not a CloudEvent/],
