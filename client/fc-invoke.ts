@@ -12,18 +12,10 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type FCClientClass from '@alicloud/fc2'
 import { toClientError } from './errors.js'
+import type { GatewayClientOptions } from './gateway-client.js'
 
-/** Where the function is, and who calls it. */
-export interface InvokeTarget {
-  accountId: string
-  region: string
-  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string }
-  functionName: string
-  qualifier?: string
-  service?: string
-  endpoint?: string
-  timeoutMs?: number
-}
+/** Where the function is, and who calls it: the client's own options, less what only the client uses. */
+export type InvokeTarget = Omit<GatewayClientOptions, 'maxBatchSize' | 'onLog'>
 
 /** What one invocation sends. */
 export interface InvokeRequest {
