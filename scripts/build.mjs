@@ -13,19 +13,24 @@ await mkdir(outdir, { recursive: true })
 await mkdir('dist/generated', { recursive: true })
 await writeFile(generated, await precompiledValidator())
 
-const result = await build({
-  entryPoints: { index: 'functions/gateway/index.ts' },
+// What the function's files share: CommonJS, because pop-core and its dependencies require() Node's
+// modules at run time.
+const deployed = {
   outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  // CommonJS, because pop-core and its dependencies require() Node's modules at run time.
   format: 'cjs',
   minify: true,
-  sourcemap: 'linked',
   metafile: true,
   legalComments: 'external',
   logLevel: 'warning',
+}
+
+const result = await build({
+  ...deployed,
+  entryPoints: { index: 'functions/gateway/index.ts' },
+  sourcemap: 'linked',
   plugins: [
     {
       // The Redis client goes in a file of its own, dist/gateway/ioredis.js, imported only when REDIS_URL is
@@ -85,16 +90,8 @@ const result = await build({
   ],
 })
 const redisClient = await build({
+  ...deployed,
   entryPoints: { ioredis: 'node_modules/ioredis/built/index.js' },
-  outdir,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  metafile: true,
-  legalComments: 'external',
-  logLevel: 'warning',
   plugins: [silentDebug()],
 })
 // The repository is "type": "module"; this marks the bundle as CommonJS wherever it is loaded.
