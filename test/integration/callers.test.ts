@@ -72,24 +72,6 @@ describe('the typed client through the local invoke API', () => {
     })
   })
 
-  it('turns a function error (a 2xx with x-fc-error-type) into GatewayFailedError', async () => {
-    // Prepare: IoT refuses the gateway's own key, which only its operator can fix, so the invocation fails
-    gateway.emulator?.inject({
-      kind: 'answer',
-      status: 404,
-      body: '{"RequestId":"r","HostId":"h","Code":"InvalidAccessKeyId.NotFound","Message":"Specified access key is not found."}',
-    })
-
-    // Act
-    const error = await client()
-      .publish(aMessage())
-      .catch((thrown: unknown) => thrown)
-
-    // Assess
-    expect(error).toBeInstanceOf(GatewayFailedError)
-    expect(error).toMatchObject({ code: 'UpstreamRejected' })
-  })
-
   it('is refused by the invoke API when signed with a wrong secret', async () => {
     // Act
     const error = await client({ credentials: { ...LOCAL_FC_CALLER, accessKeySecret: 'wrong' } })
