@@ -53,7 +53,13 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
         const slot = limiter.acquire(deadline - MIN_CALL_MS)
         if (slot !== true && !(await slot)) {
           // After a failed call, that failure is the answer: the limiter's own "no slot" would hide it.
-          if (last !== undefined) throw giveUp(last, attempts, undefined, backoff.capMs)
+          // The limiter's estimate of a free slot is when trying again makes sense.
+          if (last !== undefined)
+            throw giveUp(
+              last,
+              attempts,
+              Math.min(limiter.retryAfterMs ?? backoff.throttleBaseMs, backoff.capMs),
+            )
           throw giveUp(new ThrottledError(undefined), attempts, limiter.retryAfterMs ?? 1_000)
         }
         const timeLeft = deadline - now()

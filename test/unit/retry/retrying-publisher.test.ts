@@ -247,6 +247,20 @@ describe('createRetryingPublisher', () => {
     expect(calls).toHaveLength(1)
   })
 
+  it('says when to try again when the limiter has no slot after a throttle that named no usable Retry-After', async () => {
+    // Prepare: IoT throttles without a usable Retry-After; the limiter grants the first call only
+    const { publisher } = failing(new ThrottledError('Throttling.User'))
+    let granted = 0
+    const limiter = { ...openLimiter(), acquire: async () => granted++ === 0 }
+
+    // Act
+    const error = await rejection(retrying(publisher, { limiter }).publish({}))
+
+    // Assess
+    expect(error).toBeInstanceOf(ThrottledError)
+    expect((error as ThrottledError).headers['retry-after']).toMatch(/^\d+$/)
+  })
+
   it('earns the budget back on success', async () => {
     // Prepare
     const quota = new RetryQuota()
