@@ -40,7 +40,8 @@ export interface AdaptiveRateLimiterOptions {
 
 const WINDOW_MS = 1_000
 const BUCKET_MS = 100
-const BUCKETS = WINDOW_MS / BUCKET_MS
+/** The last second's buckets and the one before, whose share within the second is counted too. */
+const BUCKETS = WINDOW_MS / BUCKET_MS + 1
 /** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
 const MAX_PAUSE_MS = 1_000
 /** Successes in the last second below which the observed rate is not trusted (outside slow start). */
@@ -142,6 +143,11 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
         this.#options.limitQps,
         this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
       )
+    this.observeSuccess()
+  }
+
+  /** Counts a success another limiter (the fleet's schedule) paced: measured, but no reason to grow. */
+  observeSuccess(): void {
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     const slot = bucket % BUCKETS
     if (this.#successBuckets[slot] !== bucket) {
@@ -149,6 +155,22 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       this.#successes[slot] = 0
     }
     this.#successes[slot] = (this.#successes[slot] ?? 0) + 1
+  }
+
+  /**
+   * Takes over from the fleet's schedule (Redis lost): the pace the schedule gave this instance in the
+   * last second is its share of the fleet's, so it goes on at that pace, growing and cutting as usual.
+   * An instance that made no call in that second knows no share, and starts as a lone instance does.
+   */
+  takeOver(): void {
+    const now = this.#options.now()
+    const share = this.#successesInWindow(now)
+    if (share === 0) return
+    this.#rate = Math.max(this.#options.minQps, Math.min(this.#options.limitQps, share))
+    this.#slowStart = false
+    this.#lastGrowthAt = now
+    this.#tokens = Math.min(this.#tokens, 1)
+    this.#refilledAt = now
   }
 
   // Too few successes say nothing of the quota (a quiet instance): then the cut is to half. In slow start
@@ -221,13 +243,17 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#lastGrowthAt = now
   }
 
-  // Successes in the last second, which is also the observed success rate per second.
+  // Successes in exactly the last second, which is also the observed success rate per second: the oldest
+  // bucket counts for the share of it within the second (evenly spread), else a throttle at the end of
+  // IoT's window, at the quota's rate, would see a tenth less than IoT gave.
   #successesInWindow(now: number): number {
     const oldest = Math.floor(now / BUCKET_MS) - BUCKETS + 1
+    const oldestShare = 1 - (now % BUCKET_MS) / BUCKET_MS
     let count = 0
     for (let slot = 0; slot < BUCKETS; slot++) {
-      if ((this.#successBuckets[slot] ?? Number.NEGATIVE_INFINITY) >= oldest)
-        count += this.#successes[slot] ?? 0
+      const bucket = this.#successBuckets[slot] ?? Number.NEGATIVE_INFINITY
+      if (bucket > oldest) count += this.#successes[slot] ?? 0
+      else if (bucket === oldest) count += (this.#successes[slot] ?? 0) * oldestShare
     }
     return count
   }

@@ -21,7 +21,8 @@
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
  * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
- * unused tickets before the operation in thousandths (negative: the backlog ahead) }.
+ * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
+ * may still raise the rate (so waits may end much sooner than they say), else 0 }.
  */
 import type { RedisScript } from '../redis/connection.js'
 
@@ -61,7 +62,7 @@ local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
-  'lastPause', 'lastThrottleAt')
+  'lastPause', 'lastThrottleAt', 'sinceThrottle')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -72,6 +73,8 @@ local slow = h[7] ~= '0'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
 local lastThrottleAt = tonumber(h[10]) or -1e15
+-- Successes reported since the last throttle.
+local sinceThrottle = (tonumber(h[11]) or 0) + successes
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -89,14 +92,22 @@ elseif now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) 
 if now > from then grownAt = now end
 if rate > limit then rate = limit end
 
--- Successes per 100 ms bucket over the last second, as the fleet reported them.
+-- Successes per 100 ms bucket over the last second and the bucket before it, as the fleet reported them.
 local bucket = math.floor(now / 100)
 if successes > 0 then
-  local slot = bucket % 10
+  local slot = bucket % 11
   if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= bucket then
     redis.call('HSET', key, 'b' .. slot, bucket, 's' .. slot, 0)
   end
   redis.call('HINCRBY', key, 's' .. slot, successes)
+end
+
+-- While slow start may still raise the rate, a wait ends no sooner than if the rate doubled every
+-- ${S.doublingMs} ms from now: admission judges that soonest end, or a cold fleet refuses what it will serve.
+local growing = slow and rate < limit
+local function soonest(wait)
+  if not growing then return wait end
+  return ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
 end
 
 local granted, ticket, waitMs = 1, 0, 0
@@ -104,9 +115,21 @@ if op == 'throttle' then
   if served > nextTicket then served = nextTicket end
   if now - cutAt >= ${S.cooldownMs} then
     local seen = 0
-    for slot = 0, 9 do
+    -- Exactly the last second: ten buckets, and the share of the eleventh that falls within it. Without
+    -- that share a throttle at a window's end, at the quota's rate, would see a tenth less than IoT gave.
+    for slot = 0, 10 do
       local b = tonumber(redis.call('HGET', key, 'b' .. slot))
-      if b and b > bucket - 10 then seen = seen + (tonumber(redis.call('HGET', key, 's' .. slot)) or 0) end
+      if b and b >= bucket - 10 then
+        local count = tonumber(redis.call('HGET', key, 's' .. slot)) or 0
+        if b == bucket - 10 then count = count * (1 - (now % 100) / 100) end
+        seen = seen + count
+      end
+    end
+    -- A throttle that starts a new run of them, within a second of the last run, ends a quota window
+    -- that began after that run: the successes between the two runs are what one window gave. The last
+    -- second alone may reach back into the window before (up to twice the quota).
+    if now - lastThrottleAt >= ${S.streakMs} and now - lastThrottleAt <= ${S.cooldownMs} then
+      seen = math.min(seen, sinceThrottle)
     end
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
@@ -125,25 +148,27 @@ if op == 'throttle' then
       pausedUntil, lastPause = now + pause, pause
     end
   end
-  lastThrottleAt = now
+  lastThrottleAt, sinceThrottle = now, 0
 elseif op == 'report' then
   -- Successes only, counted above.
 elseif op == 'take' then
   if served > nextTicket then served = nextTicket end
   ticket = nextTicket
   waitMs = (ticket - served) * 1000 / rate
-  if waitMs > maxWait then granted = 0 else nextTicket = ticket + 1 end
+  if soonest(waitMs) > maxWait then granted = 0 else nextTicket = ticket + 1 end
 else
   ticket = tonumber(ARGV[5])
   -- A ticket from a schedule since forgotten is due at once rather than never.
   if ticket <= nextTicket then waitMs = math.max(0, (ticket - served) * 1000 / rate) end
-  if waitMs > maxWait then granted = 0 end
+  if soonest(waitMs) > maxWait then granted = 0 end
 end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
-  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt)
+  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
+  'sinceThrottle', sinceThrottle)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
-return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000) }
+return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
+  (slow and rate < limit) and 1 or 0 }
 `
 
 /** The script, run by `RedisConnection.runScript` on the one schedule key. */
@@ -163,16 +188,28 @@ export interface ScheduleReply {
   rate: number
   /** Tickets the schedule left unused before this operation; negative, the backlog ahead of it. */
   slack: number
+  /** In slow start below PUB_QPS_LIMIT: the rate may double every `doublingMs`, so the wait may end sooner. */
+  growing: boolean
+}
+
+/**
+ * The soonest a wait could end while slow start runs: at full use the rate doubles every `doublingMs`,
+ * and the tickets ahead (wait × rate) are served by the integral of that rate, T·log2(1 + wait·ln2/T).
+ */
+export function soonestEndOfWait(waitMs: number): number {
+  const T = S.doublingMs
+  return T * Math.log2(1 + (waitMs * Math.LN2) / T)
 }
 
 /** Reads the script's reply. */
 export function readScheduleReply(reply: unknown): ScheduleReply {
-  const [granted, ticket, waitUs, milliRate, milliSlack] = reply as number[]
+  const [granted, ticket, waitUs, milliRate, milliSlack, growing] = reply as number[]
   return {
     granted: granted === 1,
     ticket: ticket ?? 0,
     waitMs: (waitUs ?? 0) / 1_000,
     rate: (milliRate ?? 0) / 1_000,
     slack: (milliSlack ?? 0) / 1_000,
+    growing: growing === 1,
   }
 }

@@ -4,11 +4,13 @@
  * While Redis is down, slow or refusing, the instance's own adaptive limiter decides instead, at once.
  */
 import type { RedisConnection } from '../redis/connection.js'
+import type { AdaptiveRateLimiter } from './adaptive-rate-limiter.js'
 import {
   FLEET_SCHEDULE_KEY,
   FLEET_SCHEDULE_SCRIPT,
   readScheduleReply,
   type ScheduleReply,
+  soonestEndOfWait,
 } from './fleet-schedule-script.js'
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
@@ -18,7 +20,7 @@ export interface SharedRateLimiterOptions {
   /** `PUB_QPS_LIMIT`, the fleet's budget. */
   limitQps: number
   /** The instance's own limiter, used whenever Redis cannot answer. */
-  fallback: PubRateLimiter
+  fallback: AdaptiveRateLimiter
   /** Pause of the whole fleet's schedule after a throttle, in ms. @default 100 */
   pauseMs?: number
   /** Waits up to this long are taken as granted; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
@@ -40,6 +42,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   #unreported = 0
   #lastReply: ScheduleReply | undefined
   #lastReplyAt = Number.NEGATIVE_INFINITY
+  // Whether the fleet's schedule paces this instance now; false while its own limiter stands in.
+  #fleetPaces = true
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
@@ -63,7 +67,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   acquire(deadline: number): boolean | Promise<boolean> {
-    if (!this.#options.connection.available) return this.#fallback(deadline)
+    if (this.#ownPaces()) return this.#fallback(deadline)
     if (this.#fleetHasRoom()) {
       // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
       // lets one call through this way: a batch's concurrent calls wait for their own.
@@ -84,7 +88,13 @@ export class SharedRateLimiter implements PubRateLimiter {
       }
       if (reply.waitMs <= 0) return true
       const long = reply.waitMs > this.#options.recheckAfterMs
-      await new Promise((resolve) => setTimeout(resolve, reply?.waitMs))
+      // While slow start may still raise the rate, the ticket can come due long before the wait it was
+      // given: wake at the soonest it could, not at the end of a wait the fleet's growth will shorten.
+      const sleepMs =
+        long && reply.growing
+          ? Math.max(this.#options.recheckAfterMs, soonestEndOfWait(reply.waitMs))
+          : reply.waitMs
+      await new Promise((resolve) => setTimeout(resolve, sleepMs))
       if (!long) return true
       const checked = await this.#run('check', deadline, reply.ticket)
       // Redis went away while this call held a ticket: the wait is over, the call goes ahead.
@@ -94,15 +104,20 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   recordThrottle(): void {
-    this.#options.fallback.recordThrottle()
-    if (this.#options.connection.available) void this.#run('throttle', Number.POSITIVE_INFINITY)
+    if (this.#ownPaces()) this.#options.fallback.recordThrottle()
+    else void this.#run('throttle', Number.POSITIVE_INFINITY)
   }
 
   recordSuccess(): void {
-    this.#options.fallback.recordSuccess()
+    // While the fleet paces it, the own limiter only measures this instance's share, for an outage: were
+    // it to grow with these successes as in its slow start, every instance would burst when Redis went.
     this.#unreported++
-    // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
-    if (this.#options.connection.available) void this.#run('report', Number.POSITIVE_INFINITY)
+    if (this.#ownPaces()) this.#options.fallback.recordSuccess()
+    else {
+      this.#options.fallback.observeSuccess()
+      // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
+      void this.#run('report', Number.POSITIVE_INFINITY)
+    }
   }
 
   // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,
@@ -118,7 +133,22 @@ export class SharedRateLimiter implements PubRateLimiter {
     )
   }
 
+  // True while Redis is unavailable.
+  #ownPaces(): boolean {
+    if (this.#options.connection.available) return false
+    this.#standIn()
+    return true
+  }
+
+  // The instance's own limiter takes over, at the pace the fleet last gave it.
+  #standIn(): void {
+    if (!this.#fleetPaces) return
+    this.#fleetPaces = false
+    this.#options.fallback.takeOver()
+  }
+
   #fallback(deadline: number): boolean | Promise<boolean> {
+    this.#standIn()
     const granted = this.#options.fallback.acquire(deadline)
     const remember = (ok: boolean) => {
       if (!ok) this.#retryAfterMs = this.#options.fallback.retryAfterMs
@@ -141,6 +171,7 @@ export class SharedRateLimiter implements PubRateLimiter {
       return undefined
     }
     const reply: ScheduleReply = readScheduleReply(raw)
+    this.#fleetPaces = true
     this.#rate = reply.rate
     if (operation === 'report') return reply
     this.#lastReply = operation === 'throttle' ? undefined : reply

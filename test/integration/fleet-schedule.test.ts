@@ -5,6 +5,7 @@ import {
   FLEET_SCHEDULE_KEY,
   FLEET_SCHEDULE_SCRIPT,
   readScheduleReply,
+  soonestEndOfWait,
 } from '../../lib/quota/fleet-schedule-script.js'
 import { SharedRateLimiter } from '../../lib/quota/shared-rate-limiter.js'
 import { RedisConnection } from '../../lib/redis/connection.js'
@@ -99,6 +100,23 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.ticket).toBe(refused.ticket)
   })
 
+  it('admits in slow start a ticket the doubling rate serves in time, though the current rate would not', async () => {
+    // Prepare: a fresh fleet at 20/s, 29 tickets handed out (the next is 1.45 s away at 20/s)
+    const connection = connect()
+    for (let i = 0; i < 29; i++) await operate(connection, 'take')
+
+    // Act
+    const growing = await operate(connection, 'take', { maxWaitMs: 800 })
+    await operate(connection, 'take', { successes: 1_000 })
+    const grown = await operate(connection, 'take', { limit: 1_000, maxWaitMs: 0 })
+
+    // Assess: admitted on its soonest end (about 350 ms at full use); at the limit, the wait is the wait
+    expect(growing).toMatchObject({ granted: true, ticket: 29, growing: true })
+    expect(growing.waitMs).toBeGreaterThan(800)
+    expect(soonestEndOfWait(growing.waitMs)).toBeLessThan(800)
+    expect(grown).toMatchObject({ granted: false, growing: false, rate: 1_000 })
+  })
+
   it('doubles the pause when the first calls after a pause are throttled again', async () => {
     // Prepare
     const connection = connect()
@@ -127,6 +145,27 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Assess: just under what the fleet really got through
     expect(seen.rate).toBe(291)
+  })
+
+  it('cuts to what one quota window gave: the successes between two runs of throttles, not the whole last second', async () => {
+    // Prepare: a cut; 300 successes; a run of throttles (in the cooldown: no cut); 120 successes
+    const connection = connect()
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    await atFullRate(connection, 1_000)
+    await operate(connection, 'throttle')
+    await sleep(200)
+    await operate(connection, 'take', { successes: 300 })
+    await sleep(100)
+    await operate(connection, 'throttle')
+    await operate(connection, 'take', { successes: 120 })
+    await sleep(750)
+
+    // Act: the first throttle of the next run, after the cooldown
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: 0.97 × 120, though the last second held 420 successes
+    expect(after.rate).toBeCloseTo(120 * 0.97, 0)
   })
 
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {

@@ -193,8 +193,22 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeCloseTo(570)
   })
 
-  // 1,000 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
-  it.each([1_000, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
+  it('counts the share of its oldest bucket that lies within the last second', () => {
+    // Prepare: 200 successes in the bucket that began 1,050 ms ago, half of it within the second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 200; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(1_050)
+    for (let i = 0; i < 600; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess
+    expect(limiter.rate).toBeCloseTo((100 + 600) * 0.95)
+  })
+
+  // 1,100 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
+  it.each([1_100, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     for (let i = 0; i < 800; i++) limiter.recordSuccess()
@@ -292,5 +306,38 @@ describe('AdaptiveRateLimiter’s slow start', () => {
       expect(pause).toBeGreaterThanOrEqual(expected[i] as number)
       expect(pause).toBeLessThanOrEqual((expected[i] as number) + 30)
     })
+  })
+
+  it('counts successes another limiter paced without growing, and takes over at that pace', () => {
+    // Prepare: the fleet's schedule paced 30 calls of this instance in the last second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 30; i++) {
+      limiter.observeSuccess()
+      vi.advanceTimersByTime(30)
+    }
+    const whilePaced = limiter.rate
+
+    // Act
+    limiter.takeOver()
+
+    // Assess: its share, out of slow start (successes no longer double it)
+    expect(whilePaced).toBe(20)
+    expect(limiter.rate).toBe(30)
+    limiter.recordSuccess()
+    expect(limiter.rate).toBe(30)
+  })
+
+  it('takes over as a lone instance when it made no call in the last second', () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    limiter.observeSuccess()
+    vi.advanceTimersByTime(1_500)
+
+    // Act
+    limiter.takeOver()
+    limiter.recordSuccess()
+
+    // Assess: still in slow start from 20
+    expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 10)
   })
 })

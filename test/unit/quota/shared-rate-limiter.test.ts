@@ -215,7 +215,7 @@ describe('SharedRateLimiter', () => {
     ])
   })
 
-  it('sends a throttle to the fleet’s schedule and to its own fallback', async () => {
+  it('sends a throttle to the fleet’s schedule, not to its own limiter, which paces nothing meanwhile', async () => {
     // Prepare
     const { connection, calls } = fakeConnection([[1, 0, 0, 5_000]])
     const own = fallback()
@@ -227,8 +227,60 @@ describe('SharedRateLimiter', () => {
 
     // Assess
     expect(calls.map((call) => call.operation)).toEqual(['throttle'])
-    expect(own.rate).toBe(50)
+    expect(own.rate).toBe(100)
     expect(limiter.rate).toBe(5)
+  })
+
+  it('goes on at the pace the fleet gave the instance when Redis is lost, not at a burst', async () => {
+    // Prepare: 40 calls in the last second, paced by the fleet, each reported
+    const answers: Answer[] = Array.from({ length: 80 }, (_, i) => [1, i, 0, 200_000, 0])
+    const { connection } = fakeConnection(answers)
+    const own = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_600, fallback: own })
+    for (let i = 0; i < 40; i++) {
+      await settle(limiter, Date.now() + 1_000)
+      limiter.recordSuccess()
+      vi.advanceTimersByTime(20)
+    }
+    // Act: Redis goes; its next calls are paced by the instance's own limiter
+    ;(connection as { available: boolean }).available = false
+    const granted = [await settle(limiter, Date.now() + 1_000), await settle(limiter, Date.now() + 1_000)]
+
+    // Assess: 40 calls a second (one slot banked, then 25 ms apart), not the 297/s slow start would have grown to
+    expect(own.rate).toBeCloseTo(40, 0)
+    expect(granted.map((result) => result.ms)).toEqual([0, 25])
+    expect(limiter.rate).toBe(own.rate)
+  })
+
+  it('lets throttles and successes during an outage steer its own limiter', async () => {
+    // Prepare
+    const { connection } = fakeConnection([], false)
+    const own = fallback()
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: own })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess: too few successes to tell, so half
+    expect(own.rate).toBe(50)
+  })
+
+  it('wakes at the soonest its ticket could be due while the fleet’s slow start may still shorten the wait', async () => {
+    // Prepare: an 800 ms wait at the current rate, in slow start; at the re-check the ticket is due
+    const { connection, calls } = fakeConnection([
+      [1, 30, 800_000, 20_000, -30_000, 1],
+      [1, 30, 0, 160_000, 0, 1],
+    ] as unknown as Answer[])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_600, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 5_000)
+
+    // Assess: rate doubling every 100 ms serves 800 ms of tickets in 100 × log2(1 + 8 ln 2) ms
+    expect(result.granted).toBe(true)
+    expect(result.ms).toBeCloseTo(100 * Math.log2(1 + 8 * Math.LN2), -1)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'check'])
   })
 
   it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
