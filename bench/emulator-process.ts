@@ -19,6 +19,11 @@ emulator.on('message', (message: { payload: Buffer }) => {
   const n = (JSON.parse(message.payload.toString('utf8')) as { n?: unknown }).n
   if (typeof n === 'number') perNumber.set(n, (perNumber.get(n) ?? 0) + 1)
 })
+const throttledPerSecond = new Map<number, number>()
+emulator.on('throttled', () => {
+  const second = Math.floor(Date.now() / 1_000)
+  throttledPerSecond.set(second, (throttledPerSecond.get(second) ?? 0) + 1)
+})
 process.send?.({ type: 'ready', url })
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stats') {
@@ -29,6 +34,7 @@ process.on('message', (message: { type: string }) => {
       connections: emulator.connections,
       delivered: emulator.delivered.length,
       perSecond: [...perSecond],
+      throttledPerSecond: [...throttledPerSecond],
       perNumber: [...perNumber],
     })
   }

@@ -9,6 +9,7 @@
  * Settings (environment): FLEET_SIZE, OFFERED_QPS, OFFERED_SECONDS, FUNCTION_TIMEOUT_S, plus the
  * gateway's own (IOT_ENDPOINT, PUB_QPS_LIMIT, REDIS_URL, …).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { FcHttpResponse } from '../lib/fc/types.js'
 import {
   type BundleHandler,
@@ -34,6 +35,8 @@ export interface FleetReport {
   redisOutages: number
   startedAt: number
   offeredUntil: number
+  /** Delays of the simulation's one event loop, shared by every instance (on FC each has its own). */
+  eventLoopDelayMs: { p99: number; max: number }
 }
 
 const fleetSize = Number(process.env.FLEET_SIZE ?? 8)
@@ -99,6 +102,8 @@ function run(instance: { handler: BundleHandler; busy: boolean }, pending: Pendi
     })
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
 const startedAt = Date.now()
 const started = performance.now()
 let arrived = 0
@@ -110,5 +115,14 @@ while (arrived < total) {
 const offeredUntil = Date.now()
 while (outcomes.length < total) await new Promise((resolve) => setTimeout(resolve, 50))
 
-const report: FleetReport = { outcomes, instances: instances.length, redisOutages, startedAt, offeredUntil }
+loopDelay.disable()
+const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+const report: FleetReport = {
+  outcomes,
+  instances: instances.length,
+  redisOutages,
+  startedAt,
+  offeredUntil,
+  eventLoopDelayMs,
+}
 process.send?.(report, () => process.exit(0))

@@ -52,7 +52,10 @@ interface Row {
   p99Ms: number
   redisRoundTripsPerMessage: number | null
   redisOutages: number
+  eventLoopDelayMs: { p99: number; max: number }
   deliveriesPerSecond: number[]
+  /** Throttled calls in each second of deliveriesPerSecond. */
+  throttledPerSecond: number[]
 }
 
 async function scenario(
@@ -65,7 +68,7 @@ async function scenario(
   const redis: RedisServer | undefined = mode === 'redis' ? await startRedisServer() : undefined
   const pubQpsLimit = limit === 'known' ? quota : quota * 8
   const child = fork('bench/scale-fleet.ts', [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.FLEET_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
@@ -124,7 +127,11 @@ async function scenario(
     p99Ms: Math.round(percentile(latencies, 0.99)),
     redisRoundTripsPerMessage: roundTrips === null ? null : roundTrips / outcomes.length,
     redisOutages: report.redisOutages,
+    eventLoopDelayMs: report.eventLoopDelayMs,
     deliveriesPerSecond: stats.perSecond.sort(([a], [b]) => a - b).map(([, count]) => count),
+    throttledPerSecond: stats.perSecond.map(
+      ([second]) => stats.throttledPerSecond.find(([other]) => other === second)?.[1] ?? 0,
+    ),
   }
 }
 
@@ -167,8 +174,8 @@ async function scriptCalls(port: number): Promise<number> {
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`
 const rows: Row[] = []
 console.log(`Scale benchmark: quota ${quota}/s, ${seconds} s of offered load per scenario, function timeout ${timeoutSeconds} s
-| limiter | PUB_QPS_LIMIT | offered | N | goodput | wasted | 429s | lost | dup | p50 ms | p99 ms | Redis RTT/msg | outages |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|`)
+| limiter | PUB_QPS_LIMIT | offered | N | goodput | wasted | 429s | lost | dup | p50 ms | p99 ms | Redis RTT/msg | outages | loop delay p99/max ms |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`)
 for (const mode of modes)
   for (const limit of limits)
     for (const overload of overloads)
@@ -176,7 +183,7 @@ for (const mode of modes)
         const row = await scenario(mode, limit, overload, fleetSize)
         rows.push(row)
         console.log(
-          `| ${mode === 'redis' ? 'shared (Redis)' : 'per instance'} | ${limit} (${row.pubQpsLimit}) | ${overload}× | ${fleetSize} | ${pct(row.goodput)} | ${pct(row.wasted)} | ${row.status429} | ${row.lost} | ${row.duplicated} | ${row.p50Ms} | ${row.p99Ms} | ${row.redisRoundTripsPerMessage?.toFixed(2) ?? '–'} | ${row.mode === 'redis' ? row.redisOutages : '–'} |`,
+          `| ${mode === 'redis' ? 'shared (Redis)' : 'per instance'} | ${limit} (${row.pubQpsLimit}) | ${overload}× | ${fleetSize} | ${pct(row.goodput)} | ${pct(row.wasted)} | ${row.status429} | ${row.lost} | ${row.duplicated} | ${row.p50Ms} | ${row.p99Ms} | ${row.redisRoundTripsPerMessage?.toFixed(2) ?? '–'} | ${row.mode === 'redis' ? row.redisOutages : '–'} | ${row.eventLoopDelayMs.p99.toFixed(0)}/${row.eventLoopDelayMs.max.toFixed(0)} |`,
         )
       }
 

@@ -30,6 +30,8 @@ export interface EmulatorStats {
   delivered: number
   /** Deliveries per wall-clock second, as [epoch second, count]. */
   perSecond: [number, number][]
+  /** Throttled calls per wall-clock second, as [epoch second, count]. */
+  throttledPerSecond: [number, number][]
   /** Deliveries per message number (the payload's `n`), as [n, count]. */
   perNumber: [number, number][]
 }

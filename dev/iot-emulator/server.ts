@@ -50,7 +50,7 @@ const HOST_ID = 'iot.emulator.local'
 const FIRST_MESSAGE_ID = 1_889_455_942_124_347_329n
 
 /** The emulator; `message` events carry each `DeliveredMessage`. */
-export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
+export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage]; throttled: [] }> {
   /** Every message delivered, in order. */
   readonly delivered: DeliveredMessage[] = []
   /** TCP connections accepted, to check that callers keep theirs alive. */
@@ -172,6 +172,7 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage] }> {
     const latency = this.#latencyMs + (fault?.kind === 'delay' ? fault.ms : 0)
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
     if (outcome === 'throttled') {
+      this.emit('throttled')
       applyFault(THROTTLE_ANSWERS[this.throttled++ % THROTTLE_ANSWERS.length] as Fault, request, response)
       return
     }
