@@ -68,7 +68,7 @@ async function scenario(
   const redis: RedisServer | undefined = mode === 'redis' ? await startRedisServer() : undefined
   const pubQpsLimit = limit === 'known' ? quota : quota * 8
   const child = fork('bench/scale-fleet.ts', [], {
-    execArgv: ['--import', 'tsx', ...(process.env.FLEET_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
