@@ -46,6 +46,8 @@ const BUCKETS = WINDOW_MS / BUCKET_MS + 1
 const MAX_PAUSE_MS = 1_000
 /** Successes in the last second below which the observed rate is not trusted (outside slow start). */
 const MIN_SAMPLE = 50
+/** A throttle this long after the previous one starts a new run of them: the quota's window was spent anew. */
+const RUN_GAP_MS = 100
 
 interface Waiter {
   settled: boolean
@@ -67,6 +69,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #pausedUntil = Number.NEGATIVE_INFINITY
   #pauseMs = 0
   #retryAfterMs: number | undefined
+  #lastThrottleAt = Number.NEGATIVE_INFINITY
+  #successesSinceThrottle = 0
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
   readonly #successes = new Array<number>(BUCKETS).fill(0)
@@ -126,6 +130,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     const now = this.#options.now()
     this.#refill(now)
     if (now - this.#lastCutAt >= this.#options.cooldownMs) this.#cut(now)
+    this.#lastThrottleAt = now
+    this.#successesSinceThrottle = 0
     // Set, not added: throttles arriving together make one pause. A throttle of the first calls after a
     // pause says the quota's window is still spent: the next pause is twice as long, up to a second.
     if (now < this.#pausedUntil) return
@@ -138,16 +144,20 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   recordSuccess(): void {
     // Slow start grows with use, not time: an idle instance stays low, a saturated one doubles its rate
     // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
-    if (this.#slowStart)
-      this.#rate = Math.min(
-        this.#options.limitQps,
-        this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
-      )
     this.observeSuccess()
+    if (!this.#slowStart) return
+    // Never more than twice the rate successes come back at: when calls are slow to answer, the rate would
+    // otherwise race ahead of what IoT has confirmed, and everything in flight at the first throttle is lost.
+    this.#rate = Math.min(
+      this.#options.limitQps,
+      this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
+      2 * Math.max(this.#options.startQps, this.#recentSuccessRate(this.#options.now())),
+    )
   }
 
   /** Counts a success another limiter (the fleet's schedule) paced: measured, but no reason to grow. */
   observeSuccess(): void {
+    this.#successesSinceThrottle++
     const bucket = Math.floor(this.#options.now() / BUCKET_MS)
     const slot = bucket % BUCKETS
     if (this.#successBuckets[slot] !== bucket) {
@@ -177,7 +187,14 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   // every slot was used, so the successes of the last second are what the quota gave, however few.
   #cut(now: number): void {
     this.#lastCutAt = now
-    const successes = this.#successesInWindow(now)
+    let successes = this.#successesInWindow(now)
+    // A throttle that starts a new run within a second of the last run ends a quota window that began
+    // after that run: the successes between the runs are what one window gave. The last second alone may
+    // reach back into the window before (up to twice the quota, after slow start's ramp).
+    // Without successes between them, two throttles belong to one spent window (a pause between them).
+    const sinceRun = now - this.#lastThrottleAt
+    if (sinceRun >= RUN_GAP_MS && sinceRun <= WINDOW_MS && this.#successesSinceThrottle >= MIN_SAMPLE)
+      successes = Math.min(successes, this.#successesSinceThrottle)
     const target =
       successes >= MIN_SAMPLE || (this.#slowStart && successes > 0)
         ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)
@@ -241,6 +258,17 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       this.#rate * (1 + this.#options.growthPerSecond) ** (since / 1_000),
     )
     this.#lastGrowthAt = now
+  }
+
+  // Successes per second over the current 100 ms bucket and the one before it.
+  #recentSuccessRate(now: number): number {
+    const bucket = Math.floor(now / BUCKET_MS)
+    let count = 0
+    for (const recent of [bucket, bucket - 1]) {
+      const slot = ((recent % BUCKETS) + BUCKETS) % BUCKETS
+      if (this.#successBuckets[slot] === recent) count += this.#successes[slot] ?? 0
+    }
+    return (count * 1_000) / (BUCKET_MS + (now % BUCKET_MS))
   }
 
   // Successes in exactly the last second, which is also the observed success rate per second: the oldest

@@ -84,16 +84,13 @@ at = now
 -- quiet fleet banks no burst); a report or a check leaves the count running.
 local slack = served - nextTicket
 
--- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
--- after a cut's cooldown, a few percent a second. Never above the limit.
-local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-if slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
-elseif now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
-if now > from then grownAt = now end
-if rate > limit then rate = limit end
-
 -- Successes per 100 ms bucket over the last second and the bucket before it, as the fleet reported them.
 local bucket = math.floor(now / 100)
+local function bucketCount(b)
+  local slot = b % 11
+  if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= b then return 0 end
+  return tonumber(redis.call('HGET', key, 's' .. slot)) or 0
+end
 if successes > 0 then
   local slot = bucket % 11
   if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= bucket then
@@ -101,6 +98,18 @@ if successes > 0 then
   end
   redis.call('HINCRBY', key, 's' .. slot, successes)
 end
+
+-- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use),
+-- yet never past twice the rate successes come back at: when calls are slow to answer, the rate would
+-- race ahead of what IoT confirmed, and all in flight at the first throttle would be lost. After a cut's
+-- cooldown, a few percent a second. Never above the limit.
+local from = math.max(grownAt, cutAt + ${S.cooldownMs})
+if slow and successes > 0 then
+  local recent = (bucketCount(bucket) + bucketCount(bucket - 1)) * 1000 / (100 + now % 100)
+  rate = math.min(rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}, 2 * math.max(${S.startQps}, recent))
+elseif not slow and now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
+if now > from then grownAt = now end
+if rate > limit then rate = limit end
 
 -- While slow start may still raise the rate, a wait ends no sooner than if the rate doubled every
 -- ${S.doublingMs} ms from now: admission judges that soonest end, or a cold fleet refuses what it will serve.
@@ -128,7 +137,9 @@ if op == 'throttle' then
     -- A throttle that starts a new run of them, within a second of the last run, ends a quota window
     -- that began after that run: the successes between the two runs are what one window gave. The last
     -- second alone may reach back into the window before (up to twice the quota).
-    if now - lastThrottleAt >= ${S.streakMs} and now - lastThrottleAt <= ${S.cooldownMs} then
+    -- Without successes between them, two throttles belong to one spent window (a pause between them).
+    if now - lastThrottleAt >= ${S.streakMs} and now - lastThrottleAt <= ${S.cooldownMs}
+      and sinceThrottle >= ${S.minSample} then
       seen = math.min(seen, sinceThrottle)
     end
     local target = rate / 2

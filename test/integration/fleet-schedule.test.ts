@@ -168,6 +168,26 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBeCloseTo(120 * 0.97, 0)
   })
 
+  it('takes throttles with no success between them as one spent window, not as a window that gave nothing', async () => {
+    // Prepare: a cut; 300 successes; a throttle in the cooldown; no success since
+    const connection = connect()
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    await atFullRate(connection, 1_000)
+    const cut = await operate(connection, 'throttle')
+    await sleep(200)
+    await operate(connection, 'take', { successes: 300 })
+    await sleep(100)
+    await operate(connection, 'throttle')
+    await sleep(750)
+
+    // Act
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: the last second's 300 successes say the rate is within the quota: no cut, not half
+    expect(after.rate).toBeGreaterThanOrEqual(cut.rate)
+  })
+
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
     // Prepare: ten tickets at 100/s; the last is due in about 90 ms
     const connection = connect()

@@ -207,6 +207,42 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeCloseTo((100 + 600) * 0.95)
   })
 
+  it('cuts to what one quota window gave: the successes between two runs of throttles', () => {
+    // Prepare: a cut; 300 successes; a run of throttles in the cooldown; 120 successes
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(200)
+    for (let i = 0; i < 300; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(100)
+    limiter.recordThrottle()
+    for (let i = 0; i < 120; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(750)
+
+    // Act: the first throttle of the next run, after the cooldown
+    limiter.recordThrottle()
+
+    // Assess: 0.95 × 120, though the last second held 420 successes
+    expect(limiter.rate).toBeCloseTo(120 * 0.95)
+  })
+
+  it('takes throttles with no success between them as one spent window, not as a window that gave nothing', () => {
+    // Prepare: 400 successes, then a throttle, and after a pause another one, past the cooldown
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000, cooldownMs: 200 })
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(100)
+    limiter.recordThrottle()
+    const first = limiter.rate
+    vi.advanceTimersByTime(300)
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess: the second cut is the smallest one (10% of a rate grown a little since), not half
+    expect(first).toBeCloseTo(400 * 0.95)
+    expect(limiter.rate).toBeGreaterThan(first * 0.85)
+    expect(limiter.rate).toBeLessThan(first)
+  })
+
   // 1,100 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
   it.each([1_100, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
     // Prepare
@@ -270,6 +306,21 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     expect(afterTwo).toBeCloseTo(20 + 2 * Math.LN2 * 10)
     expect(afterMany).toBe(1_600)
     expect(limiter.rate).toBe(cut)
+  })
+
+  it('never grows in slow start past twice the rate successes come back at', () => {
+    // Prepare: slow calls; 5 successes a 100 ms (50/s) for half a second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+
+    // Act
+    for (let step = 0; step < 5; step++) {
+      for (let i = 0; i < 5; i++) limiter.recordSuccess()
+      vi.advanceTimersByTime(100)
+    }
+    limiter.recordSuccess()
+
+    // Assess: twice the 60/s of the last 100 ms (6 successes), where 26 successes would have made 200/s
+    expect(limiter.rate).toBeCloseTo(2 * 60)
   })
 
   it('cuts to just under its successes on its first throttle, however few: in slow start every slot was used', () => {
