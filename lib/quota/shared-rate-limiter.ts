@@ -111,9 +111,10 @@ export class SharedRateLimiter implements PubRateLimiter {
   recordSuccess(): void {
     // While the fleet paces it, the own limiter only measures this instance's share, for an outage: were
     // it to grow with these successes as in its slow start, every instance would burst when Redis went.
-    this.#unreported++
     if (this.#ownPaces()) this.#options.fallback.recordSuccess()
     else {
+      // Only successes the fleet paced: an outage's, sent when Redis is back, would burst its slow start.
+      this.#unreported++
       this.#options.fallback.observeSuccess()
       // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
       void this.#run('report', Number.POSITIVE_INFINITY)

@@ -215,6 +215,20 @@ describe('SharedRateLimiter', () => {
     ])
   })
 
+  it('does not send the fleet, when Redis is back, the successes its own limiter paced during the outage', async () => {
+    // Prepare: 100 successes while Redis was unavailable
+    const { connection, calls } = fakeConnection([[1, 1, 0, 10_000]], false)
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+    ;(connection as { available: boolean }).available = true
+
+    // Act
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess: none rides along (the fleet's slow start would jump by them, its last second swell)
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([['take', 0]])
+  })
+
   it('sends a throttle to the fleet’s schedule, not to its own limiter, which paces nothing meanwhile', async () => {
     // Prepare
     const { connection, calls } = fakeConnection([[1, 0, 0, 5_000]])
