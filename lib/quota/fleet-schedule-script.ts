@@ -107,7 +107,11 @@ end
 local growing = slow and rate < limit
 local function soonest(wait)
   if not growing then return wait end
-  return ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
+  local doubling = ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
+  -- Growth stops at the limit: the tickets left when it is reached are served at the limit.
+  local toLimit = ${S.doublingMs} * math.log(limit / rate) / ${Math.LN2}
+  if doubling <= toLimit then return doubling end
+  return toLimit + (wait * rate / 1000 - (limit - rate) * ${S.doublingMs / (1000 * Math.LN2)}) * 1000 / limit
 end
 
 local granted, ticket, waitMs = 1, 0, 0
@@ -194,11 +198,17 @@ export interface ScheduleReply {
 
 /**
  * The soonest a wait could end while slow start runs: at full use the rate doubles every `doublingMs`,
- * and the tickets ahead (wait × rate) are served by the integral of that rate, T·log2(1 + wait·ln2/T).
+ * and the tickets ahead (wait × rate) are served by the integral of that rate, T·log2(1 + wait·ln2/T),
+ * until it reaches `limitQps`, which serves the rest.
  */
-export function soonestEndOfWait(waitMs: number): number {
+export function soonestEndOfWait(waitMs: number, rate: number, limitQps: number): number {
   const T = S.doublingMs
-  return T * Math.log2(1 + (waitMs * Math.LN2) / T)
+  const doubling = T * Math.log2(1 + (waitMs * Math.LN2) / T)
+  const toLimit = T * Math.log2(limitQps / rate)
+  if (doubling <= toLimit) return doubling
+  return (
+    toLimit + (((waitMs * rate) / 1_000 - ((limitQps - rate) * T) / (1_000 * Math.LN2)) * 1_000) / limitQps
+  )
 }
 
 /** Reads the script's reply. */

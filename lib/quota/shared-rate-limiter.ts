@@ -92,7 +92,10 @@ export class SharedRateLimiter implements PubRateLimiter {
       // given: wake at the soonest it could, not at the end of a wait the fleet's growth will shorten.
       const sleepMs =
         long && reply.growing
-          ? Math.max(this.#options.recheckAfterMs, soonestEndOfWait(reply.waitMs))
+          ? Math.max(
+              this.#options.recheckAfterMs,
+              soonestEndOfWait(reply.waitMs, reply.rate, this.#options.limitQps),
+            )
           : reply.waitMs
       await new Promise((resolve) => setTimeout(resolve, sleepMs))
       if (!long) return true

@@ -113,8 +113,21 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Assess: admitted on its soonest end (about 350 ms at full use); at the limit, the wait is the wait
     expect(growing).toMatchObject({ granted: true, ticket: 29, growing: true })
     expect(growing.waitMs).toBeGreaterThan(800)
-    expect(soonestEndOfWait(growing.waitMs)).toBeLessThan(800)
+    expect(soonestEndOfWait(growing.waitMs, growing.rate, 1_000)).toBeLessThan(800)
     expect(grown).toMatchObject({ granted: false, growing: false, rate: 1_000 })
+  })
+
+  it('refuses in slow start a ticket that even PUB_QPS_LIMIT could not serve before the deadline', async () => {
+    // Prepare: a fresh fleet at 20/s with a limit of 30/s, 100 tickets handed out (over 3 s at 30/s)
+    const connection = connect()
+    for (let i = 0; i < 100; i++) await operate(connection, 'take', { limit: 30 })
+
+    // Act
+    const refused = await operate(connection, 'take', { limit: 30, maxWaitMs: 1_000 })
+
+    // Assess: doubling without end would serve it in about 520 ms; the rate stops at 30/s
+    expect(refused).toMatchObject({ granted: false, growing: true })
+    expect(soonestEndOfWait(refused.waitMs, refused.rate, 30)).toBeGreaterThan(3_000)
   })
 
   it('doubles the pause when the first calls after a pause are throttled again', async () => {

@@ -297,6 +297,22 @@ describe('SharedRateLimiter', () => {
     expect(calls.map((call) => call.operation)).toEqual(['take', 'check'])
   })
 
+  it('wakes no sooner than PUB_QPS_LIMIT could serve the tickets ahead, however fast slow start doubles', async () => {
+    // Prepare: a 10 s wait at 20/s (200 tickets ahead) with a limit of 40/s; at the re-check the ticket is due
+    const { connection } = fakeConnection([
+      [1, 200, 10_000_000, 20_000, -200_000, 1],
+      [1, 200, 0, 40_000, 0, 1],
+    ] as unknown as Answer[])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 40, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 10_000)
+
+    // Assess: 100 ms doubling to 40/s (about 2.9 tickets), the other 197.1 at 40/s
+    expect(result.granted).toBe(true)
+    expect(result.ms).toBeCloseTo(100 + (200 - (20 * 100) / (1_000 * Math.LN2)) * 25, -1)
+  })
+
   it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
     // Prepare: the last answer came at once, with unused slots before it
     const { connection, calls } = fakeConnection([
