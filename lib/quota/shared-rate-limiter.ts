@@ -108,7 +108,13 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   recordThrottle(): void {
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
-    else void this.#run('throttle', Number.POSITIVE_INFINITY)
+    else
+      void this.#run('throttle', Number.POSITIVE_INFINITY).then((reply) => {
+        // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
+        if (reply !== undefined) return
+        this.#standIn()
+        this.#options.fallback.recordThrottle()
+      })
   }
 
   recordSuccess(): void {

@@ -266,6 +266,22 @@ describe('SharedRateLimiter', () => {
     expect(limiter.rate).toBe(own.rate)
   })
 
+  it('lets its own limiter, taking over, still see a throttle the fleet’s schedule could not be told of', async () => {
+    // Prepare: the throttle's command fails (Redis slow), which opens an outage
+    const { connection } = fakeConnection([undefined])
+    const own = fallback()
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: own })
+
+    // Act
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+    ;(connection as { available: boolean }).available = false
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess: too few successes to tell, so half; not the throttled pace, uncut
+    expect(own.rate).toBe(50)
+  })
+
   it('lets throttles and successes during an outage steer its own limiter', async () => {
     // Prepare
     const { connection } = fakeConnection([], false)
