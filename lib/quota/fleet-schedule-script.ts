@@ -73,8 +73,8 @@ local slow = h[7] ~= '0'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
 local lastThrottleAt = tonumber(h[10]) or -1e15
--- Successes reported since the last throttle.
-local sinceThrottle = (tonumber(h[11]) or 0) + successes
+-- Successes reported since the last throttle; unknown in a hash the previous version wrote (as if countless).
+local sinceThrottle = (tonumber(h[11]) or 1e15) + successes
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end

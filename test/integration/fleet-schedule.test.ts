@@ -181,6 +181,37 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBeCloseTo(120 * 0.97, 0)
   })
 
+  it('does not take a schedule written by the previous version for one without successes since its last throttle', async () => {
+    // Prepare: the previous script's hash (no sinceThrottle): 1000/s, a throttle 300 ms ago, 300 successes
+    const connection = connect()
+    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+    const bucket = Math.floor(now / 100)
+    await connection.run((client) =>
+      client.hset(FLEET_SCHEDULE_KEY, {
+        rate: 1_000,
+        served: 0,
+        at: now,
+        next: 0,
+        grownAt: now,
+        cutAt: now - 5_000,
+        slow: '0',
+        pausedUntil: 0,
+        lastPause: 0,
+        lastThrottleAt: now - 300,
+        [`b${bucket % 10}`]: bucket,
+        [`s${bucket % 10}`]: 300,
+      }),
+    )
+
+    // Act
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: just under the 300 successes of the last second, not half the rate for lack of them
+    expect(after.rate).toBeCloseTo(300 * 0.97, 0)
+  })
+
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
     // Prepare: ten tickets at 100/s; the last is due in about 90 ms
     const connection = connect()
