@@ -133,7 +133,8 @@ if op == 'throttle' then
     -- that began after that run: the successes between the two runs are what one window gave. The last
     -- second alone may reach back into the window before (up to twice the quota).
     if now - lastThrottleAt >= ${S.streakMs} and now - lastThrottleAt <= ${S.cooldownMs} then
-      seen = math.min(seen, sinceThrottle)
+      -- Never below half: the last second spans two windows at most, so one of them gave at least that.
+      seen = math.max(seen / 2, math.min(seen, sinceThrottle))
     end
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.

@@ -161,24 +161,47 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   })
 
   it('cuts to what one quota window gave: the successes between two runs of throttles, not the whole last second', async () => {
-    // Prepare: a cut; 300 successes; a run of throttles (in the cooldown: no cut); 120 successes
+    // Prepare: a cut; 100 successes; a run of throttles (in the cooldown: no cut); 120 successes
     const connection = connect()
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     await atFullRate(connection, 1_000)
     await operate(connection, 'throttle')
     await sleep(200)
-    await operate(connection, 'take', { successes: 300 })
+    await operate(connection, 'take', { successes: 100 })
     await sleep(100)
     await operate(connection, 'throttle')
     await operate(connection, 'take', { successes: 120 })
-    await sleep(750)
+    await sleep(800)
 
     // Act: the first throttle of the next run, after the cooldown
     await operate(connection, 'throttle')
     const after = await operate(connection, 'take')
 
-    // Assess: 0.97 × 120, though the last second held 420 successes
+    // Assess: 0.97 × 120, though the last second held 220 successes
     expect(after.rate).toBeCloseTo(120 * 0.97, 0)
+  })
+
+  it('never cuts below half the last second’s successes: they span two quota windows at most', async () => {
+    // Prepare: a cut to 500/s; 600 successes; a throttle that ended no window (a token bucket run dry, a
+    // call another limit refused) in the cooldown; 100 successes
+    const connection = connect()
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    await operate(connection, 'take', { successes: 1_000 })
+    await sleep(1_100)
+    await operate(connection, 'throttle')
+    await sleep(200)
+    await operate(connection, 'take', { successes: 600 })
+    await sleep(600)
+    await operate(connection, 'throttle')
+    await operate(connection, 'take', { successes: 100 })
+    await sleep(250)
+
+    // Act: the first throttle of the next run, after the cooldown
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: 0.97 × 700 / 2, not 0.97 × 100 (a tenth of what IoT gave in the last second)
+    expect(after.rate).toBeCloseTo((700 / 2) * 0.97, 0)
   })
 
   it('does not take a schedule written by the previous version for one without successes since its last throttle', async () => {
