@@ -175,9 +175,12 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   takeOver(): void {
     const now = this.#options.now()
     const share = this.#successesInWindow(now)
-    if (share === 0) return
-    this.#rate = Math.max(this.#options.minQps, Math.min(this.#options.limitQps, share))
-    this.#slowStart = false
+    // No share: afresh, not at the rate (grown over the idle time since) a past outage left.
+    this.#rate =
+      share === 0
+        ? Math.min(this.#options.startQps, this.#options.limitQps)
+        : Math.max(this.#options.minQps, Math.min(this.#options.limitQps, share))
+    this.#slowStart = share === 0
     this.#lastGrowthAt = now
     this.#tokens = Math.min(this.#tokens, 1)
     this.#refilledAt = now

@@ -73,8 +73,8 @@ local slow = h[7] ~= '0'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
 local lastThrottleAt = tonumber(h[10]) or -1e15
--- Successes reported since the last throttle.
-local sinceThrottle = (tonumber(h[11]) or 0) + successes
+-- Successes reported since the last throttle; unknown in a hash the previous version wrote (as if countless).
+local sinceThrottle = (tonumber(h[11]) or 1e15) + successes
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -116,7 +116,11 @@ if rate > limit then rate = limit end
 local growing = slow and rate < limit
 local function soonest(wait)
   if not growing then return wait end
-  return ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
+  local doubling = ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
+  -- Growth stops at the limit: the tickets left when it is reached are served at the limit.
+  local toLimit = ${S.doublingMs} * math.log(limit / rate) / ${Math.LN2}
+  if doubling <= toLimit then return doubling end
+  return toLimit + (wait * rate / 1000 - (limit - rate) * ${S.doublingMs / (1000 * Math.LN2)}) * 1000 / limit
 end
 
 local granted, ticket, waitMs = 1, 0, 0
@@ -140,7 +144,8 @@ if op == 'throttle' then
     -- Without successes between them, two throttles belong to one spent window (a pause between them).
     if now - lastThrottleAt >= ${S.streakMs} and now - lastThrottleAt <= ${S.cooldownMs}
       and sinceThrottle >= ${S.minSample} then
-      seen = math.min(seen, sinceThrottle)
+      -- Never below half: the last second spans two windows at most, so one of them gave at least that.
+      seen = math.max(seen / 2, math.min(seen, sinceThrottle))
     end
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
@@ -205,11 +210,17 @@ export interface ScheduleReply {
 
 /**
  * The soonest a wait could end while slow start runs: at full use the rate doubles every `doublingMs`,
- * and the tickets ahead (wait × rate) are served by the integral of that rate, T·log2(1 + wait·ln2/T).
+ * and the tickets ahead (wait × rate) are served by the integral of that rate, T·log2(1 + wait·ln2/T),
+ * until it reaches `limitQps`, which serves the rest.
  */
-export function soonestEndOfWait(waitMs: number): number {
+export function soonestEndOfWait(waitMs: number, rate: number, limitQps: number): number {
   const T = S.doublingMs
-  return T * Math.log2(1 + (waitMs * Math.LN2) / T)
+  const doubling = T * Math.log2(1 + (waitMs * Math.LN2) / T)
+  const toLimit = T * Math.log2(limitQps / rate)
+  if (doubling <= toLimit) return doubling
+  return (
+    toLimit + (((waitMs * rate) / 1_000 - ((limitQps - rate) * T) / (1_000 * Math.LN2)) * 1_000) / limitQps
+  )
 }
 
 /** Reads the script's reply. */

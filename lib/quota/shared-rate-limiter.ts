@@ -92,7 +92,10 @@ export class SharedRateLimiter implements PubRateLimiter {
       // given: wake at the soonest it could, not at the end of a wait the fleet's growth will shorten.
       const sleepMs =
         long && reply.growing
-          ? Math.max(this.#options.recheckAfterMs, soonestEndOfWait(reply.waitMs))
+          ? Math.max(
+              this.#options.recheckAfterMs,
+              soonestEndOfWait(reply.waitMs, reply.rate, this.#options.limitQps),
+            )
           : reply.waitMs
       await new Promise((resolve) => setTimeout(resolve, sleepMs))
       if (!long) return true
@@ -105,15 +108,22 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   recordThrottle(): void {
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
-    else void this.#run('throttle', Number.POSITIVE_INFINITY)
+    else
+      void this.#run('throttle', Number.POSITIVE_INFINITY).then((reply) => {
+        // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
+        if (reply !== undefined) return
+        this.#standIn()
+        this.#options.fallback.recordThrottle()
+      })
   }
 
   recordSuccess(): void {
     // While the fleet paces it, the own limiter only measures this instance's share, for an outage: were
     // it to grow with these successes as in its slow start, every instance would burst when Redis went.
-    this.#unreported++
     if (this.#ownPaces()) this.#options.fallback.recordSuccess()
     else {
+      // Only successes the fleet paced: an outage's, sent when Redis is back, would burst its slow start.
+      this.#unreported++
       this.#options.fallback.observeSuccess()
       // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
       void this.#run('report', Number.POSITIVE_INFINITY)

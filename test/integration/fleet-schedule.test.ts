@@ -113,8 +113,21 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Assess: admitted on its soonest end (about 350 ms at full use); at the limit, the wait is the wait
     expect(growing).toMatchObject({ granted: true, ticket: 29, growing: true })
     expect(growing.waitMs).toBeGreaterThan(800)
-    expect(soonestEndOfWait(growing.waitMs)).toBeLessThan(800)
+    expect(soonestEndOfWait(growing.waitMs, growing.rate, 1_000)).toBeLessThan(800)
     expect(grown).toMatchObject({ granted: false, growing: false, rate: 1_000 })
+  })
+
+  it('refuses in slow start a ticket that even PUB_QPS_LIMIT could not serve before the deadline', async () => {
+    // Prepare: a fresh fleet at 20/s with a limit of 30/s, 100 tickets handed out (over 3 s at 30/s)
+    const connection = connect()
+    for (let i = 0; i < 100; i++) await operate(connection, 'take', { limit: 30 })
+
+    // Act
+    const refused = await operate(connection, 'take', { limit: 30, maxWaitMs: 1_000 })
+
+    // Assess: doubling without end would serve it in about 520 ms; the rate stops at 30/s
+    expect(refused).toMatchObject({ granted: false, growing: true })
+    expect(soonestEndOfWait(refused.waitMs, refused.rate, 30)).toBeGreaterThan(3_000)
   })
 
   it('doubles the pause when the first calls after a pause are throttled again', async () => {
@@ -148,23 +161,23 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   })
 
   it('cuts to what one quota window gave: the successes between two runs of throttles, not the whole last second', async () => {
-    // Prepare: a cut; 300 successes; a run of throttles (in the cooldown: no cut); 120 successes
+    // Prepare: a cut; 100 successes; a run of throttles (in the cooldown: no cut); 120 successes
     const connection = connect()
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     await atFullRate(connection, 1_000)
     await operate(connection, 'throttle')
     await sleep(200)
-    await operate(connection, 'take', { successes: 300 })
+    await operate(connection, 'take', { successes: 100 })
     await sleep(100)
     await operate(connection, 'throttle')
     await operate(connection, 'take', { successes: 120 })
-    await sleep(750)
+    await sleep(800)
 
     // Act: the first throttle of the next run, after the cooldown
     await operate(connection, 'throttle')
     const after = await operate(connection, 'take')
 
-    // Assess: 0.97 × 120, though the last second held 420 successes
+    // Assess: 0.97 × 120, though the last second held 220 successes
     expect(after.rate).toBeCloseTo(120 * 0.97, 0)
   })
 
@@ -186,6 +199,60 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Assess: the last second's 300 successes say the rate is within the quota: no cut, not half
     expect(after.rate).toBeGreaterThanOrEqual(cut.rate)
+  })
+
+  it('never cuts below half the last second’s successes: they span two quota windows at most', async () => {
+    // Prepare: a cut to 500/s; 600 successes; a throttle that ended no window (a token bucket run dry, a
+    // call another limit refused) in the cooldown; 100 successes
+    const connection = connect()
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    await operate(connection, 'take', { successes: 1_000 })
+    await sleep(1_100)
+    await operate(connection, 'throttle')
+    await sleep(200)
+    await operate(connection, 'take', { successes: 600 })
+    await sleep(600)
+    await operate(connection, 'throttle')
+    await operate(connection, 'take', { successes: 100 })
+    await sleep(250)
+
+    // Act: the first throttle of the next run, after the cooldown
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: 0.97 × 700 / 2, not 0.97 × 100 (a tenth of what IoT gave in the last second)
+    expect(after.rate).toBeCloseTo((700 / 2) * 0.97, 0)
+  })
+
+  it('does not take a schedule written by the previous version for one without successes since its last throttle', async () => {
+    // Prepare: the previous script's hash (no sinceThrottle): 1000/s, a throttle 300 ms ago, 300 successes
+    const connection = connect()
+    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+    const bucket = Math.floor(now / 100)
+    await connection.run((client) =>
+      client.hset(FLEET_SCHEDULE_KEY, {
+        rate: 1_000,
+        served: 0,
+        at: now,
+        next: 0,
+        grownAt: now,
+        cutAt: now - 5_000,
+        slow: '0',
+        pausedUntil: 0,
+        lastPause: 0,
+        lastThrottleAt: now - 300,
+        [`b${bucket % 10}`]: bucket,
+        [`s${bucket % 10}`]: 300,
+      }),
+    )
+
+    // Act
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: just under the 300 successes of the last second, not half the rate for lack of them
+    expect(after.rate).toBeCloseTo(300 * 0.97, 0)
   })
 
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {

@@ -391,4 +391,20 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     // Assess: still in slow start from 20
     expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 10)
   })
+
+  it('takes over as a lone instance when it made no call in the last second, whatever a past outage left', () => {
+    // Prepare: a past outage took over at 300 a second; Redis paced it since, then it sat idle ten minutes
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 300; i++) limiter.observeSuccess()
+    limiter.takeOver()
+    vi.advanceTimersByTime(600_000)
+
+    // Act
+    limiter.takeOver()
+    const granted = Array.from({ length: 100 }, () => limiter.acquire(Number.POSITIVE_INFINITY) === true)
+
+    // Assess: at a fresh instance's 20 a second, one slot free; not grown over the idle time to the limit
+    expect(limiter.rate).toBe(20)
+    expect(granted.filter(Boolean)).toHaveLength(1)
+  })
 })

@@ -215,6 +215,20 @@ describe('SharedRateLimiter', () => {
     ])
   })
 
+  it('does not send the fleet, when Redis is back, the successes its own limiter paced during the outage', async () => {
+    // Prepare: 100 successes while Redis was unavailable
+    const { connection, calls } = fakeConnection([[1, 1, 0, 10_000]], false)
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+    ;(connection as { available: boolean }).available = true
+
+    // Act
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess: none rides along (the fleet's slow start would jump by them, its last second swell)
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([['take', 0]])
+  })
+
   it('sends a throttle to the fleet’s schedule, not to its own limiter, which paces nothing meanwhile', async () => {
     // Prepare
     const { connection, calls } = fakeConnection([[1, 0, 0, 5_000]])
@@ -252,6 +266,22 @@ describe('SharedRateLimiter', () => {
     expect(limiter.rate).toBe(own.rate)
   })
 
+  it('lets its own limiter, taking over, still see a throttle the fleet’s schedule could not be told of', async () => {
+    // Prepare: the throttle's command fails (Redis slow), which opens an outage
+    const { connection } = fakeConnection([undefined])
+    const own = fallback()
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: own })
+
+    // Act
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+    ;(connection as { available: boolean }).available = false
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess: too few successes to tell, so half; not the throttled pace, uncut
+    expect(own.rate).toBe(50)
+  })
+
   it('lets throttles and successes during an outage steer its own limiter', async () => {
     // Prepare
     const { connection } = fakeConnection([], false)
@@ -281,6 +311,22 @@ describe('SharedRateLimiter', () => {
     expect(result.granted).toBe(true)
     expect(result.ms).toBeCloseTo(100 * Math.log2(1 + 8 * Math.LN2), -1)
     expect(calls.map((call) => call.operation)).toEqual(['take', 'check'])
+  })
+
+  it('wakes no sooner than PUB_QPS_LIMIT could serve the tickets ahead, however fast slow start doubles', async () => {
+    // Prepare: a 10 s wait at 20/s (200 tickets ahead) with a limit of 40/s; at the re-check the ticket is due
+    const { connection } = fakeConnection([
+      [1, 200, 10_000_000, 20_000, -200_000, 1],
+      [1, 200, 0, 40_000, 0, 1],
+    ] as unknown as Answer[])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 40, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 10_000)
+
+    // Assess: 100 ms doubling to 40/s (about 2.9 tickets), the other 197.1 at 40/s
+    expect(result.granted).toBe(true)
+    expect(result.ms).toBeCloseTo(100 + (200 - (20 * 100) / (1_000 * Math.LN2)) * 25, -1)
   })
 
   it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
