@@ -197,7 +197,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     // Without successes between them, two throttles belong to one spent window (a pause between them).
     const sinceRun = now - this.#lastThrottleAt
     if (sinceRun >= RUN_GAP_MS && sinceRun <= WINDOW_MS && this.#successesSinceThrottle >= MIN_SAMPLE)
-      successes = Math.min(successes, this.#successesSinceThrottle)
+      // Never below half: the last second spans two windows at most, so one of them gave at least that.
+      successes = Math.max(successes / 2, Math.min(successes, this.#successesSinceThrottle))
     const target =
       successes >= MIN_SAMPLE || (this.#slowStart && successes > 0)
         ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)

@@ -181,7 +181,8 @@ export class SharedRateLimiter implements PubRateLimiter {
       return undefined
     }
     const reply: ScheduleReply = readScheduleReply(raw)
-    this.#fleetPaces = true
+    // A late answer to a command sent before an outage began does not end it.
+    if (this.#options.connection.available) this.#fleetPaces = true
     this.#rate = reply.rate
     if (operation === 'report') return reply
     this.#lastReply = operation === 'throttle' ? undefined : reply

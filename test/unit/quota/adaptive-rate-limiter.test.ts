@@ -208,11 +208,11 @@ describe('AdaptiveRateLimiter', () => {
   })
 
   it('cuts to what one quota window gave: the successes between two runs of throttles', () => {
-    // Prepare: a cut; 300 successes; a run of throttles in the cooldown; 120 successes
+    // Prepare: a cut; 100 successes; a run of throttles in the cooldown; 120 successes
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     limiter.recordThrottle()
     vi.advanceTimersByTime(200)
-    for (let i = 0; i < 300; i++) limiter.recordSuccess()
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(100)
     limiter.recordThrottle()
     for (let i = 0; i < 120; i++) limiter.recordSuccess()
@@ -221,8 +221,26 @@ describe('AdaptiveRateLimiter', () => {
     // Act: the first throttle of the next run, after the cooldown
     limiter.recordThrottle()
 
-    // Assess: 0.95 × 120, though the last second held 420 successes
+    // Assess: 0.95 × 120, though the last second held 220 successes
     expect(limiter.rate).toBeCloseTo(120 * 0.95)
+  })
+
+  it('never cuts below half the last second’s successes: they span two quota windows at most', () => {
+    // Prepare: a cut; 600 successes; a throttle that ended no window (another limit) in the cooldown; 100 more
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(200)
+    for (let i = 0; i < 600; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(100)
+    limiter.recordThrottle()
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+    vi.advanceTimersByTime(750)
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess: 0.95 × 700 / 2, not 0.95 × 100
+    expect(limiter.rate).toBeCloseTo((700 / 2) * 0.95)
   })
 
   it('takes throttles with no success between them as one spent window, not as a window that gave nothing', () => {
