@@ -148,11 +148,13 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     if (!this.#slowStart) return
     // Never more than twice the rate successes come back at: when calls are slow to answer, the rate would
     // otherwise race ahead of what IoT has confirmed, and everything in flight at the first throttle is lost.
-    this.#rate = Math.min(
+    const grown = Math.min(
       this.#options.limitQps,
       this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
       2 * Math.max(this.#options.startQps, this.#recentSuccessRate(this.#options.now())),
     )
+    // A cap on growth, not a cut: a lull in answers says nothing of the quota.
+    this.#rate = Math.max(this.#rate, grown)
   }
 
   /** Counts a success another limiter (the fleet's schedule) paced: measured, but no reason to grow. */

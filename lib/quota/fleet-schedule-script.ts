@@ -106,7 +106,8 @@ end
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
 if slow and successes > 0 then
   local recent = (bucketCount(bucket) + bucketCount(bucket - 1)) * 1000 / (100 + now % 100)
-  rate = math.min(rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}, 2 * math.max(${S.startQps}, recent))
+  -- A cap on growth, not a cut: a lull in answers says nothing of the quota.
+  rate = math.max(rate, math.min(rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}, 2 * math.max(${S.startQps}, recent)))
 elseif not slow and now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
 if now > from then grownAt = now end
 if rate > limit then rate = limit end

@@ -327,18 +327,33 @@ describe('AdaptiveRateLimiter’s slow start', () => {
   })
 
   it('never grows in slow start past twice the rate successes come back at', () => {
-    // Prepare: slow calls; 5 successes a 100 ms (50/s) for half a second
+    // Prepare: slow calls; a success every 20 ms (50/s)
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
 
-    // Act
-    for (let step = 0; step < 5; step++) {
-      for (let i = 0; i < 5; i++) limiter.recordSuccess()
-      vi.advanceTimersByTime(100)
+    // Act: 30 successes, which would otherwise have grown it to 20 + 30 × 6.9 = 228/s
+    for (let i = 0; i < 30; i++) {
+      vi.advanceTimersByTime(20)
+      limiter.recordSuccess()
     }
+
+    // Assess: about twice 50/s (the last 100–200 ms hold one success more or less)
+    expect(limiter.rate).toBeGreaterThan(90)
+    expect(limiter.rate).toBeLessThanOrEqual(2 * 60)
+  })
+
+  it('does not lower its rate in slow start when answers pause: the cap is on growth only', () => {
+    // Prepare: grown to 120/s by a burst of successes, then none for 300 ms
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    for (let i = 0; i < 15; i++) limiter.recordSuccess()
+    const grown = limiter.rate
+    vi.advanceTimersByTime(300)
+
+    // Act
     limiter.recordSuccess()
 
-    // Assess: twice the 60/s of the last 100 ms (6 successes), where 26 successes would have made 200/s
-    expect(limiter.rate).toBeCloseTo(2 * 60)
+    // Assess
+    expect(grown).toBeGreaterThan(100)
+    expect(limiter.rate).toBe(grown)
   })
 
   it('cuts to just under its successes on its first throttle, however few: in slow start every slot was used', () => {
