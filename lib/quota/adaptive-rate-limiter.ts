@@ -201,10 +201,16 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     if (sinceRun >= RUN_GAP_MS && sinceRun <= WINDOW_MS && this.#successesSinceThrottle >= MIN_SAMPLE)
       // Never below half: the last second spans two windows at most, so one of them gave at least that.
       successes = Math.max(successes / 2, Math.min(successes, this.#successesSinceThrottle))
+    const observed = Math.min(
+      this.#rate * this.#options.maxDecreaseFactor,
+      successes * this.#options.backoffShare,
+    )
+    // A few successes still went through: an instance serving one request at a time, whose whole share
+    // is a few calls a second, is not halved below what it just got.
     const target =
       successes >= MIN_SAMPLE || (this.#slowStart && successes > 0)
-        ? Math.min(this.#rate * this.#options.maxDecreaseFactor, successes * this.#options.backoffShare)
-        : this.#rate / 2
+        ? observed
+        : Math.max(this.#rate / 2, observed)
     this.#rate = Math.max(this.#options.minQps, target)
     this.#lastGrowthAt = now
     this.#slowStart = false

@@ -100,6 +100,21 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBe(400)
   })
 
+  it('keeps, with too few successes to estimate the quota, what it just got when that is more than half', () => {
+    // Prepare: an instance serving one request at a time; slow start ended at 23.75 calls a second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 30 })
+    for (let i = 0; i < 25; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(1_100)
+    for (let i = 0; i < 20; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess: 95% of the 20 it got, not half its rate
+    expect(limiter.rate).toBeCloseTo(20 * 0.95)
+  })
+
   it('cuts at least 10% even when the observed rate is close to the current one', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100 })
