@@ -16,8 +16,8 @@ const perNumber = new Map<number, number>()
 emulator.on('message', (message: { payload: Buffer }) => {
   const second = Math.floor(Date.now() / 1_000)
   perSecond.set(second, (perSecond.get(second) ?? 0) + 1)
-  const n = (JSON.parse(message.payload.toString('utf8')) as { n?: unknown }).n
-  if (typeof n === 'number') perNumber.set(n, (perNumber.get(n) ?? 0) + 1)
+  const n = benchmarkNumber(message.payload)
+  if (n !== undefined) perNumber.set(n, (perNumber.get(n) ?? 0) + 1)
 })
 const throttledPerSecond = new Map<number, number>()
 emulator.on('throttled', () => {
@@ -42,3 +42,15 @@ process.on('message', (message: { type: string }) => {
   emulator.delivered.length = 0
 })
 process.on('disconnect', () => void emulator.stop().then(() => process.exit(0)))
+
+// The payload's `n`, when the payload is a benchmark's JSON object; other payloads (bench:batch's 256 KB
+// strings) have none.
+function benchmarkNumber(payload: Buffer): number | undefined {
+  if (payload[0] !== 0x7b) return undefined
+  try {
+    const n = (JSON.parse(payload.toString('utf8')) as { n?: unknown }).n
+    return typeof n === 'number' ? n : undefined
+  } catch {
+    return undefined
+  }
+}
