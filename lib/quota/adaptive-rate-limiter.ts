@@ -18,7 +18,7 @@ export interface AdaptiveRateLimiterOptions {
    * a quota others may be using. @default min(20, limitQps)
    */
   startQps: number
-  /** Slow start's doubling period at full use. @default 100 */
+  /** Slow start's doubling period at full use. @default 250 */
   doublingMs: number
   /** Calls per second never gone under. @default 1 */
   minQps: number
@@ -80,7 +80,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#options = {
       limitQps: 1_600,
       startQps: Math.min(20, options.limitQps ?? 1_600),
-      doublingMs: 100,
+      doublingMs: 250,
       minQps: 1,
       backoffShare: 0.95,
       maxDecreaseFactor: 0.9,

@@ -325,7 +325,7 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
 
-    // Act: 100 ms of calls at 20/s is 2 successes; each adds ln 2 × 10 calls/s
+    // Act: 250 ms of calls at 20/s is 5 successes; each adds ln 2 × 4 calls/s
     limiter.recordSuccess()
     limiter.recordSuccess()
     const afterTwo = limiter.rate
@@ -336,7 +336,7 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     limiter.recordSuccess()
 
     // Assess
-    expect(afterTwo).toBeCloseTo(20 + 2 * Math.LN2 * 10)
+    expect(afterTwo).toBeCloseTo(20 + 2 * Math.LN2 * 4)
     expect(afterMany).toBe(1_600)
     expect(limiter.rate).toBe(cut)
   })
@@ -345,8 +345,8 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     // Prepare: slow calls; a success every 20 ms (50/s)
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
 
-    // Act: 30 successes, which would otherwise have grown it to 20 + 30 × 6.9 = 228/s
-    for (let i = 0; i < 30; i++) {
+    // Act: 60 successes, which would otherwise have grown it to 20 + 60 × 2.8 = 186/s
+    for (let i = 0; i < 60; i++) {
       vi.advanceTimersByTime(20)
       limiter.recordSuccess()
     }
@@ -357,9 +357,9 @@ describe('AdaptiveRateLimiter’s slow start', () => {
   })
 
   it('does not lower its rate in slow start when answers pause: the cap is on growth only', () => {
-    // Prepare: grown to 120/s by a burst of successes, then none for 300 ms
+    // Prepare: grown to 130/s by a burst of successes, then none for 300 ms
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
-    for (let i = 0; i < 15; i++) limiter.recordSuccess()
+    for (let i = 0; i < 40; i++) limiter.recordSuccess()
     const grown = limiter.rate
     vi.advanceTimersByTime(300)
 
@@ -437,7 +437,7 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     limiter.recordSuccess()
 
     // Assess: still in slow start from 20
-    expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 10)
+    expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 4)
   })
 
   it('takes over as a lone instance when it made no call in the last second, whatever a past outage left', () => {
