@@ -363,6 +363,8 @@ gateway with the Redis limiter p50 ${summary.gatewayRatio.p50WithRedisVsPopCore}
 cold start: bare node ${coldStart.bareNodeMs} ms, gateway ${coldStart.gatewayMs} ms (+${coldStart.overheadMs} over node in the same process), with REDIS_URL ${coldStart.gatewayWithRedisMs} ms (+${coldStart.gatewayWithRedisOverheadMs}), pop-core + run-time schema ${coldStart.popCoreWithRuntimeSchemaMs} ms (+${coldStart.popCoreWithRuntimeSchemaOverheadMs})
 bundle ${summary.bundleKiB} KiB, peak RSS ${peakRssMb} MB after 1,000 invocations, ${connectionsPer1000} TCP connection(s) opened by a fresh instance over 1,001 invocations
 machine ${summary.machine}`)
+// The Redis row's instance would go on reconnecting to the stopped redis-server, keeping the process alive.
+process.exit(0)
 
 // A script that loads a bundle and answers one invocation against the emulator; unless `report` is off, it
 // prints the time since process start and when node began running the script.

@@ -144,17 +144,12 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   recordSuccess(): void {
     // Slow start grows with use, not time: an idle instance stays low, a saturated one doubles its rate
     // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
+    if (this.#slowStart)
+      this.#rate = Math.min(
+        this.#options.limitQps,
+        this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
+      )
     this.observeSuccess()
-    if (!this.#slowStart) return
-    // Never more than twice the rate successes come back at: when calls are slow to answer, the rate would
-    // otherwise race ahead of what IoT has confirmed, and everything in flight at the first throttle is lost.
-    const grown = Math.min(
-      this.#options.limitQps,
-      this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
-      2 * Math.max(this.#options.startQps, this.#recentSuccessRate(this.#options.now())),
-    )
-    // A cap on growth, not a cut: a lull in answers says nothing of the quota.
-    this.#rate = Math.max(this.#rate, grown)
   }
 
   /** Counts a success another limiter (the fleet's schedule) paced: measured, but no reason to grow. */
@@ -270,17 +265,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       this.#rate * (1 + this.#options.growthPerSecond) ** (since / 1_000),
     )
     this.#lastGrowthAt = now
-  }
-
-  // Successes per second over the current 100 ms bucket and the one before it.
-  #recentSuccessRate(now: number): number {
-    const bucket = Math.floor(now / BUCKET_MS)
-    let count = 0
-    for (const recent of [bucket, bucket - 1]) {
-      const slot = ((recent % BUCKETS) + BUCKETS) % BUCKETS
-      if (this.#successBuckets[slot] === recent) count += this.#successes[slot] ?? 0
-    }
-    return (count * 1_000) / (BUCKET_MS + (now % BUCKET_MS))
   }
 
   // Successes in exactly the last second, which is also the observed success rate per second: the oldest

@@ -86,11 +86,6 @@ local slack = served - nextTicket
 
 -- Successes per 100 ms bucket over the last second and the bucket before it, as the fleet reported them.
 local bucket = math.floor(now / 100)
-local function bucketCount(b)
-  local slot = b % 11
-  if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= b then return 0 end
-  return tonumber(redis.call('HGET', key, 's' .. slot)) or 0
-end
 if successes > 0 then
   local slot = bucket % 11
   if tonumber(redis.call('HGET', key, 'b' .. slot)) ~= bucket then
@@ -99,16 +94,11 @@ if successes > 0 then
   redis.call('HINCRBY', key, 's' .. slot, successes)
 end
 
--- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use),
--- yet never past twice the rate successes come back at: when calls are slow to answer, the rate would
--- race ahead of what IoT confirmed, and all in flight at the first throttle would be lost. After a cut's
--- cooldown, a few percent a second. Never above the limit.
+-- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
+-- after a cut's cooldown, a few percent a second. Never above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-if slow and successes > 0 then
-  local recent = (bucketCount(bucket) + bucketCount(bucket - 1)) * 1000 / (100 + now % 100)
-  -- A cap on growth, not a cut: a lull in answers says nothing of the quota.
-  rate = math.max(rate, math.min(rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}, 2 * math.max(${S.startQps}, recent)))
-elseif not slow and now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
+if slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
+elseif now > from then rate = rate * (1 + ${S.growthPerSecond}) ^ ((now - from) / 1000) end
 if now > from then grownAt = now end
 if rate > limit then rate = limit end
 
