@@ -22,7 +22,10 @@ const THROTTLING = lower(['Throttling', 'iot.messagebroker.RateLimit'])
 
 // IoT's word about this message: no retry and no operator can make it deliverable as it is.
 const MESSAGE_NOT_FOUND = lower(['iot.device.NotExistedDevice', 'iot.prod.NotExistedProduct'])
+// A device not activated cannot take a message until it is: the platform's advice is never to retry, so
+// the message is refused rather than retried within the invocation.
 const MESSAGE_INVALID = lower([
+  'iot.device.InactiveDevice',
   'iot.messagebroker.InvalidFormattedTopicName',
   'iot.messagebroker.NullMessageContent',
   'iot.messagebroker.MessageContentIsNotBase64Encode',

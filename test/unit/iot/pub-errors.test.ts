@@ -15,6 +15,7 @@ import { PubExchangeError } from '../../../lib/iot/pub-transport.js'
 // The only codes that make a message a refusal no retry cures (compared case-insensitively).
 const MESSAGE_CODES = [
   'iot.device.NotExistedDevice',
+  'iot.device.InactiveDevice',
   'iot.prod.NotExistedProduct',
   'iot.messagebroker.InvalidFormattedTopicName',
   'iot.messagebroker.NullMessageContent',
@@ -73,7 +74,8 @@ describe('translatePubError', () => {
     // Short spellings are not IoT's codes: nothing known refuses the message for them.
     ['NullMessageContent', 200, UpstreamUnavailableError, 503],
     ['MessageContentIsNotBase64Encode', 200, UpstreamUnavailableError, 503],
-    ['iot.device.InactiveDevice', 200, UpstreamUnavailableError, 503],
+    // Platform facts: never retry an inactive device.
+    ['iot.device.InactiveDevice', 200, MessageRejectedError, 422],
     ['iot.messagebroker.PublishMessageFailed', 200, UpstreamUnavailableError, 503],
     ['Some.Unknown.Code', 400, UpstreamUnavailableError, 503],
     ['Some.Unknown.Code', 404, UpstreamUnavailableError, 503],
@@ -266,7 +268,7 @@ describe('translatePubError', () => {
         numRuns: 1000,
         examples: [
           ['Some.Unknown', 400],
-          ['iot.device.InactiveDevice', 200],
+          ['iot.messagebroker.OFFLINE', 200],
         ],
       },
     )
