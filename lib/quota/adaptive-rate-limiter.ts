@@ -172,6 +172,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   takeOver(): void {
     const now = this.#options.now()
     const share = this.#successesInWindow(now)
+    // Pay back, at the old rate, a pause's debt since the last refill: a past outage's would block calls.
+    this.#tokens = Math.min(1, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000)
     // No share: afresh, not at the rate (grown over the idle time since) a past outage left.
     this.#rate =
       share === 0
@@ -179,7 +181,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
         : Math.max(this.#options.minQps, Math.min(this.#options.limitQps, share))
     this.#slowStart = share === 0
     this.#lastGrowthAt = now
-    this.#tokens = Math.min(this.#tokens, 1)
     this.#refilledAt = now
   }
 

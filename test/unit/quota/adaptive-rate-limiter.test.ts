@@ -410,6 +410,27 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 4)
   })
 
+  it('takes over without the debt of a pause a past outage left: its calls are not refused for seconds', () => {
+    // Prepare: a past outage ended in a throttle's pause (a debt of 38 slots at 380 a second); Redis paced
+    // it for a minute since, 10 calls in the last second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(60_000)
+    for (let i = 0; i < 10; i++) {
+      limiter.observeSuccess()
+      vi.advanceTimersByTime(90)
+    }
+
+    // Act
+    limiter.takeOver()
+    const granted = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: at its share of 10 a second, a slot free now, not 3.9 s away
+    expect(limiter.rate).toBe(10)
+    expect(granted).toBe(true)
+  })
+
   it('takes over as a lone instance when it made no call in the last second, whatever a past outage left', () => {
     // Prepare: a past outage took over at 300 a second; Redis paced it since, then it sat idle ten minutes
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
