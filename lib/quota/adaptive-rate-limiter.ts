@@ -171,7 +171,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
    */
   takeOver(): void {
     const now = this.#options.now()
+    this.#rebase(now)
     const share = this.#successesInWindow(now)
+    // Pay back, at the old rate, a pause's debt since the last refill: a past outage's would block calls.
+    this.#tokens = Math.min(1, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000)
     // No share: afresh, not at the rate (grown over the idle time since) a past outage left.
     this.#rate =
       share === 0
@@ -179,7 +182,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
         : Math.max(this.#options.minQps, Math.min(this.#options.limitQps, share))
     this.#slowStart = share === 0
     this.#lastGrowthAt = now
-    this.#tokens = Math.min(this.#tokens, 1)
     this.#refilledAt = now
   }
 
@@ -212,10 +214,23 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   }
 
   #refill(now: number): void {
+    this.#rebase(now)
     this.#grow(now)
     const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
     this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000)
     this.#refilledAt = now
+  }
+
+  // A clock stepped back (NTP) moves the times kept with it: else the bucket owes the whole step in
+  // tokens, and the cooldown and the pause last as long, ignoring throttles.
+  #rebase(now: number): void {
+    const step = now - this.#refilledAt
+    if (step >= 0) return
+    this.#refilledAt += step
+    this.#lastCutAt += step
+    this.#lastGrowthAt += step
+    this.#pausedUntil += step
+    this.#lastThrottleAt += step
   }
 
   #schedulePump(): void {
@@ -271,12 +286,14 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   // bucket counts for the share of it within the second (evenly spread), else a throttle at the end of
   // IoT's window, at the quota's rate, would see a tenth less than IoT gave.
   #successesInWindow(now: number): number {
-    const oldest = Math.floor(now / BUCKET_MS) - BUCKETS + 1
+    const newest = Math.floor(now / BUCKET_MS)
+    const oldest = newest - BUCKETS + 1
     const oldestShare = 1 - (now % BUCKET_MS) / BUCKET_MS
     let count = 0
     for (let slot = 0; slot < BUCKETS; slot++) {
       const bucket = this.#successBuckets[slot] ?? Number.NEGATIVE_INFINITY
-      if (bucket > oldest) count += this.#successes[slot] ?? 0
+      // A bucket ahead of the clock was counted before it stepped back: not the last second's.
+      if (bucket > oldest && bucket <= newest) count += this.#successes[slot] ?? 0
       else if (bucket === oldest) count += (this.#successes[slot] ?? 0) * oldestShare
     }
     return count

@@ -276,6 +276,51 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeLessThan(first)
   })
 
+  it('serves calls at once after the clock steps back, without a debt of the time it went back', () => {
+    // Prepare: 100 a second, a slot free; the clock then steps back a minute (NTP)
+    const limiter = new AdaptiveRateLimiter({ limitQps: 100, startQps: 100 })
+    vi.setSystemTime(Date.now() - 60_000)
+
+    // Act
+    const granted = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: not 6,000 slots in debt, refused for a minute
+    expect(granted).toBe(true)
+  })
+
+  it('still cuts and pauses on a throttle after the clock steps back', () => {
+    // Prepare: a cut; a call two seconds later, then the clock steps back a minute; 400 successes
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(2_000)
+    limiter.acquire(Number.POSITIVE_INFINITY)
+    vi.setSystemTime(Date.now() - 60_000)
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+    const granted = limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess: cut to 95% of the 400, and paused; not ignored for the minute the clock went back
+    expect(limiter.rate).toBeCloseTo(380)
+    expect(granted).toBeInstanceOf(Promise)
+  })
+
+  it('forgets the successes counted before the clock stepped back, rather than count them for good', () => {
+    // Prepare: 400 successes; the clock steps back a minute; ten seconds pass with 100 successes
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+    vi.setSystemTime(Date.now() - 60_000)
+    vi.advanceTimersByTime(10_000)
+    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+
+    // Act
+    limiter.recordThrottle()
+
+    // Assess: 95% of the last second's 100, not of 500
+    expect(limiter.rate).toBeCloseTo(95)
+  })
+
   // 1,100 ms later the same slot of the ring comes round again; 1,500 ms later another one does.
   it.each([1_100, 1_500])('forgets successes older than a second (%i ms later)', (laterMs) => {
     // Prepare
@@ -408,6 +453,27 @@ describe('AdaptiveRateLimiter’s slow start', () => {
 
     // Assess: still in slow start from 20
     expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 4)
+  })
+
+  it('takes over without the debt of a pause a past outage left: its calls are not refused for seconds', () => {
+    // Prepare: a past outage ended in a throttle's pause (a debt of 38 slots at 380 a second); Redis paced
+    // it for a minute since, 10 calls in the last second
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 400; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    vi.advanceTimersByTime(60_000)
+    for (let i = 0; i < 10; i++) {
+      limiter.observeSuccess()
+      vi.advanceTimersByTime(90)
+    }
+
+    // Act
+    limiter.takeOver()
+    const granted = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: at its share of 10 a second, a slot free now, not 3.9 s away
+    expect(limiter.rate).toBe(10)
+    expect(granted).toBe(true)
   })
 
   it('takes over as a lone instance when it made no call in the last second, whatever a past outage left', () => {
