@@ -87,6 +87,8 @@ const result = await build({
     // it gets lib/iot/pub-transport.ts: one limit for the whole call, a capped answer, sockets destroyed.
     popCoreStandIn('httpx', 'lib/iot/pub-transport.ts'),
     silentDebug(),
+    lazyMiddyStreams(),
+    popCoreAssert(),
   ],
 })
 const redisClient = await build({
@@ -129,6 +131,54 @@ function silentDebug() {
         // Called as `debug(...)` by httpx and as `debug.default(...)` by ioredis' compiled TypeScript.
         contents:
           'const debug = () => Object.assign(() => {}, { enabled: false }); module.exports = debug; debug.default = debug',
+        loader: 'js',
+      }))
+    },
+  }
+}
+
+// @middy/core imports node:stream/web and node:stream/promises for streamed responses (AWS's
+// streamifyResponse), which FC never uses: in the bundle they load on first use, not at cold start.
+function lazyMiddyStreams() {
+  return {
+    name: 'lazy-middy-streams',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^node:stream\/(?:web|promises)$/ }, async ({ path, importer }) => {
+        if (!importer.includes('/node_modules/@middy/core/')) return undefined
+        const source = await readFile(importer, 'utf8')
+        const imported = source.match(new RegExp(`import \\{([^}]*)\\} from "${path}"`))?.[1]
+        if (imported === undefined)
+          throw new Error(`lazy-middy-streams: ${importer} imports ${path} otherwise`)
+        const names = imported.split(',').map((name) => name.trim())
+        return { path, namespace: 'lazy-builtin', pluginData: names }
+      })
+      plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path, pluginData: names }) => ({
+        contents: names
+          .map(
+            (name) =>
+              `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => require(${JSON.stringify(path)})[${JSON.stringify(name)}] })`,
+          )
+          .join('\n'),
+        loader: 'js',
+      }))
+    },
+  }
+}
+
+// pop-core checks its settings with Node's assert, whose module and its dependencies cost about 4 ms at
+// cold start; the gateway checks those settings itself first, so a plain throw does as well.
+function popCoreAssert() {
+  return {
+    name: 'pop-core-assert',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^assert$/ }, async ({ importer }) => {
+        if (!importer.includes('/node_modules/@alicloud/pop-core/')) return undefined
+        if (/\bassert\.\w/.test(await readFile(importer, 'utf8')))
+          throw new Error(`pop-core-assert: ${importer} calls more of assert than assert() itself`)
+        return { path: 'assert', namespace: 'pop-core-assert' }
+      })
+      plugin.onLoad({ filter: /.*/, namespace: 'pop-core-assert' }, () => ({
+        contents: 'module.exports = (value, message) => { if (!value) throw new Error(message) }',
         loader: 'js',
       }))
     },

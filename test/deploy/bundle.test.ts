@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -66,6 +67,20 @@ describe('the deployed bundle', () => {
   it.each(['@alicloud/fc2', 'ali-oss', 'axios', 'xml2js', 'debug'])('leaves out %s', (name) => {
     // Assess
     expect(packages.has(name)).toBe(false)
+  })
+
+  it('loads neither Node’s assert nor its web streams at cold start, which only pop-core’s checks and middy’s streamed responses use', () => {
+    // Act
+    const loaded = execFileSync(process.execPath, [
+      '-e',
+      "const before = new Set(process.moduleLoadList); require('./dist/gateway/index.js'); console.log(JSON.stringify(process.moduleLoadList.filter((name) => !before.has(name))))",
+    ]).toString()
+
+    // Assess: Node's own modules the bundle loaded, read as it lists them
+    const modules = (JSON.parse(loaded) as string[]).map((name) => name.replace(/^NativeModule /, ''))
+    expect(modules).toContain('https')
+    expect(modules).not.toContain('assert')
+    expect(modules).not.toContain('stream/web')
   })
 
   it('keeps the Redis client in a file of its own, read only when REDIS_URL is set', () => {
