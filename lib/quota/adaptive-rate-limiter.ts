@@ -1,10 +1,9 @@
 /**
  * An in-memory `PubRateLimiter`: a token bucket with a queue of waiters served in order of arrival,
  * released at the current rate (so a cut applies at once, not after slots booked at the old rate), whose
- * rate adapts. On a throttle it pauses briefly and, at most once per second, drops to just under the
- * success rate it observed in the last second (the share of the quota it really gets), or to half when it
- * saw too few calls to tell; while calls go through it climbs back by a few percent per second. A fresh
- * instance starts low and grows with each success until the first throttle (slow start).
+ * rate adapts. On a throttle it pauses briefly and, at most once per second, drops to just under what
+ * the quota gave it (see `#cut`); while calls go through it climbs back by a few percent per second. A
+ * fresh instance starts low and grows with each success until the first throttle (slow start).
  */
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
@@ -185,8 +184,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#refilledAt = now
   }
 
-  // Too few successes say nothing of the quota (a quiet instance): then the cut is to half. In slow start
-  // every slot was used, so the successes of the last second are what the quota gave, however few.
+  // Too few successes say little of the quota (a quiet instance): then the cut is to half, unless what it
+  // got is more. In slow start every slot was used, so the successes are what the quota gave, however few.
   #cut(now: number): void {
     this.#lastCutAt = now
     let successes = this.#successesInWindow(now)
