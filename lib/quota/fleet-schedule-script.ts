@@ -11,8 +11,9 @@
  * instance that waited long re-checks its ticket (`check`) instead of calling at the old, too fast pace.
  *
  * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
- * under the successes the fleet reported in the last second (to half when they are too few to tell), at
- * most once per cooldown; then it climbs back by a few percent a second. Throttles in a row pause the
+ * under what one quota window gave the fleet (the successes reported in the last second, or between two
+ * runs of throttles; to half when they are too few to tell), at most once per cooldown; then it climbs
+ * back by a few percent a second. Throttles in a row pause the
  * schedule (the quota's window is spent); a lone one does not. A fresh schedule starts at a low rate and
  * grows with each reported success until the first throttle (slow start), so that a cold fleet never
  * bursts into a quota others may already be using. Each success is reported as it happens (`report`, a
