@@ -3,27 +3,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import FCClient from '@alicloud/fc2'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../client/cli.js'
 import { createGatewayClient, GatewayRefusedError } from '../../client/gateway-client.js'
-import { LOCAL_FC_CALLER, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { LOCAL_FC_CALLER } from '../../dev/local/runner.js'
 import { messageSchema } from '../../lib/message/schema.js'
 import { aMessage } from '../helpers/factories.js'
+import { useLocalGateway } from '../helpers/local-gateway.js'
 
-let gateway: LocalGateway
-const environmentBefore = { ...process.env }
-
-beforeAll(async () => {
-  gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
-})
-
-afterAll(async () => {
-  await gateway.stop()
-  process.env = environmentBefore
-})
+const localGateway = useLocalGateway()
 
 afterEach(() => {
-  gateway.emulator?.clearFaults()
+  localGateway().emulator?.clearFaults()
 })
 
 const client = (overrides = {}) =>
@@ -32,7 +23,7 @@ const client = (overrides = {}) =>
     region: 'cn-shanghai',
     credentials: LOCAL_FC_CALLER,
     functionName: 'iot-pub-gateway',
-    endpoint: gateway.url,
+    endpoint: localGateway().url,
     ...overrides,
   })
 
@@ -43,10 +34,10 @@ describe('the typed client through the local invoke API', () => {
 
     // Assess
     expect(result).toEqual({
-      messageId: gateway.emulator?.delivered.at(-1)?.messageId,
+      messageId: localGateway().emulator?.delivered.at(-1)?.messageId,
       requestId: expect.any(String),
     })
-    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('from the client')
+    expect(localGateway().emulator?.delivered.at(-1)?.payload.toString()).toBe('from the client')
   })
 
   it('publishes a batch and returns a result per message, in order', async () => {
@@ -88,9 +79,9 @@ describe('the typed client through the local invoke API', () => {
       ...LOCAL_FC_CALLER,
       accessKeyID: LOCAL_FC_CALLER.accessKeyId,
       region: 'cn-shanghai',
-      endpoint: gateway.url,
+      endpoint: localGateway().url,
     })
-    const before = gateway.emulator?.delivered.length ?? 0
+    const before = localGateway().emulator?.delivered.length ?? 0
 
     // Act
     const response = await fc.invokeFunction(
@@ -101,12 +92,12 @@ describe('the typed client through the local invoke API', () => {
         'x-fc-invocation-type': 'Async',
       },
     )
-    await expect.poll(() => gateway.emulator?.delivered.length).toBe(before + 1)
+    await expect.poll(() => localGateway().emulator?.delivered.length).toBe(before + 1)
 
     // Assess: the answer came before the work, so it carries no result (a sync one would)
     expect(response.data).toBe('')
     expect(response.headers['x-fc-request-id']).toEqual(expect.any(String))
-    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('later')
+    expect(localGateway().emulator?.delivered.at(-1)?.payload.toString()).toBe('later')
   })
 
   it('answers 404 for another function', async () => {
@@ -140,7 +131,7 @@ describe('the iot-pub CLI', () => {
       [
         'publish',
         '--url',
-        gateway.url,
+        localGateway().url,
         '--product',
         'pk',
         '--device',
@@ -160,12 +151,12 @@ describe('the iot-pub CLI', () => {
     // Assess
     expect(code).toBe(0)
     expect(JSON.parse(out.join(''))).toHaveProperty('messageId')
-    expect(gateway.emulator?.delivered.at(-1)).toMatchObject({
+    expect(localGateway().emulator?.delivered.at(-1)).toMatchObject({
       topicFullName: '/pk/d1/user/cmd',
       qos: 1,
       userProperties: [{ key: 'trace', value: 't1' }],
     })
-    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('{"on":true}')
+    expect(localGateway().emulator?.delivered.at(-1)?.payload.toString()).toBe('{"on":true}')
   })
 
   it('sends text that is not JSON as a string payload', async () => {
@@ -174,7 +165,7 @@ describe('the iot-pub CLI', () => {
       [
         'publish',
         '--url',
-        gateway.url,
+        localGateway().url,
         '--api-key',
         'local-dev-key',
         '--product',
@@ -191,7 +182,7 @@ describe('the iot-pub CLI', () => {
 
     // Assess
     expect(code).toBe(0)
-    expect(gateway.emulator?.delivered.at(-1)?.payload.toString()).toBe('hello')
+    expect(localGateway().emulator?.delivered.at(-1)?.payload.toString()).toBe('hello')
   })
 
   it('publishes a batch from stdin through InvokeFunction', async () => {
@@ -214,7 +205,7 @@ describe('the iot-pub CLI', () => {
         '--region',
         'cn-shanghai',
         '--endpoint',
-        gateway.url,
+        localGateway().url,
       ],
       cliIo,
     )
@@ -231,7 +222,10 @@ describe('the iot-pub CLI', () => {
 
     // Act + Assess
     expect(
-      await runCli(['publish', '--file', file, '--url', gateway.url, '--api-key', 'local-dev-key'], io().io),
+      await runCli(
+        ['publish', '--file', file, '--url', localGateway().url, '--api-key', 'local-dev-key'],
+        io().io,
+      ),
     ).toBe(0)
   })
 
@@ -244,7 +238,7 @@ describe('the iot-pub CLI', () => {
       [
         'publish',
         '--url',
-        gateway.url,
+        localGateway().url,
         '--api-key',
         'local-dev-key',
         '--product',
@@ -301,7 +295,10 @@ describe('the iot-pub CLI', () => {
 describe('the OpenAPI description', () => {
   it('is served at /openapi.json and is valid OpenAPI 3.1', async () => {
     // Act
-    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as Record<string, unknown>
+    const document = (await (await fetch(`${localGateway().url}/openapi.json`)).json()) as Record<
+      string,
+      unknown
+    >
     const result = await new Validator().validate(document)
 
     // Assess
@@ -312,7 +309,7 @@ describe('the OpenAPI description', () => {
 
   it('describes the message with the very schema the gateway validates with', async () => {
     // Act
-    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as {
+    const document = (await (await fetch(`${localGateway().url}/openapi.json`)).json()) as {
       components: { schemas: { PublishMessage: typeof messageSchema } }
     }
 

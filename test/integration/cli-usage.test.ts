@@ -5,17 +5,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../client/cli.js'
-import { type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 import { aMessage } from '../helpers/factories.js'
+import { useLocalGateway } from '../helpers/local-gateway.js'
 
-let gateway: LocalGateway
+const localGateway = useLocalGateway()
 // A server that only counts what reaches it, to show that usage errors send nothing.
 let counter: Server
 let requests = 0
-const environmentBefore = { ...process.env }
 
 beforeAll(async () => {
-  gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
   counter = createServer((_, response) => {
     requests++
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
@@ -24,9 +22,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await gateway.stop()
   await new Promise((done) => counter.close(done))
-  process.env = environmentBefore
 })
 
 function io(env: Record<string, string> = {}) {
@@ -137,14 +133,14 @@ describe('iot-pub failures (exit 1), in the same format on every target', () => 
 
     // Act
     const code = await runCli(
-      ['publish', ...message, '--url', `${gateway.url}/`, '--api-key', 'wrong-key'],
+      ['publish', ...message, '--url', `${localGateway().url}/`, '--api-key', 'wrong-key'],
       cliIo,
     )
 
     // Assess
     expect(code).toBe(1)
     expect(err.at(-1)).toBe(
-      `iot-pub: ${gateway.url}/ answered 401: give the API key with --api-key or IOT_PUB_API_KEY (exit 1)`,
+      `iot-pub: ${localGateway().url}/ answered 401: give the API key with --api-key or IOT_PUB_API_KEY (exit 1)`,
     )
   })
 
@@ -165,7 +161,7 @@ describe('iot-pub failures (exit 1), in the same format on every target', () => 
         '--payload',
         '1',
         '--url',
-        `${gateway.url}/`,
+        `${localGateway().url}/`,
         '--api-key',
         'local-dev-key',
         '--json',
@@ -185,7 +181,7 @@ describe('iot-pub with a file over the batch limit', () => {
   it('sends it in chunks of --batch-size, with progress on stderr, results in order', async () => {
     // Prepare
     const file = aFile(Array.from({ length: 7 }, (_, index) => aMessage({ payload: index })))
-    const deliveredBefore = gateway.emulator?.delivered.length ?? 0
+    const deliveredBefore = localGateway().emulator?.delivered.length ?? 0
     const { out, err, io: cliIo } = io()
 
     // Act
@@ -195,7 +191,7 @@ describe('iot-pub with a file over the batch limit', () => {
         '--file',
         file,
         '--url',
-        `${gateway.url}/`,
+        `${localGateway().url}/`,
         '--api-key',
         'local-dev-key',
         '--batch-size',
@@ -214,15 +210,11 @@ describe('iot-pub with a file over the batch limit', () => {
     ])
     expect(err.filter((line) => /POST .* 200 in \d+ ms$/.test(line))).toHaveLength(3)
     expect((JSON.parse(out[0] ?? '') as { results: unknown[] }).results).toHaveLength(7)
-    expect(gateway.emulator?.delivered.slice(deliveredBefore).map((m) => m.payload.toString())).toEqual([
-      '0',
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-      '6',
-    ])
+    expect(
+      localGateway()
+        .emulator?.delivered.slice(deliveredBefore)
+        .map((m) => m.payload.toString()),
+    ).toEqual(Array.from({ length: 7 }, (_, n) => String(n)))
   })
 
   it('takes MAX_BATCH_SIZE from the shell as the chunk size', async () => {
@@ -232,7 +224,7 @@ describe('iot-pub with a file over the batch limit', () => {
 
     // Act
     const code = await runCli(
-      ['publish', '--file', file, '--url', `${gateway.url}/`, '--api-key', 'local-dev-key'],
+      ['publish', '--file', file, '--url', `${localGateway().url}/`, '--api-key', 'local-dev-key'],
       cliIo,
     )
 

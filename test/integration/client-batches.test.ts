@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createGatewayClient } from '../../client/gateway-client.js'
-import { LOCAL_FC_CALLER, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { LOCAL_FC_CALLER } from '../../dev/local/runner.js'
 import { aMessage } from '../helpers/factories.js'
+import { useLocalGateway } from '../helpers/local-gateway.js'
 
-let gateway: LocalGateway
-const environmentBefore = { ...process.env }
-
-beforeAll(async () => {
-  gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
-})
-
-afterAll(async () => {
-  await gateway.stop()
-  process.env = environmentBefore
-})
+const localGateway = useLocalGateway()
 
 const client = (maxBatchSize: number) =>
   createGatewayClient({
@@ -21,7 +12,7 @@ const client = (maxBatchSize: number) =>
     region: 'cn-shanghai',
     credentials: LOCAL_FC_CALLER,
     functionName: 'iot-pub-gateway',
-    endpoint: gateway.url,
+    endpoint: localGateway().url,
     maxBatchSize,
   })
 
@@ -29,7 +20,7 @@ describe('publishBatch over the batch limit', () => {
   it('splits the array into invocations of maxBatchSize and returns every result in order', async () => {
     // Prepare
     const messages = Array.from({ length: 7 }, (_, index) => aMessage({ payload: index }))
-    const deliveredBefore = gateway.emulator?.delivered.length ?? 0
+    const deliveredBefore = localGateway().emulator?.delivered.length ?? 0
 
     // Act
     const results = await client(3).publishBatch(messages)
@@ -37,15 +28,11 @@ describe('publishBatch over the batch limit', () => {
     // Assess
     expect(results).toHaveLength(7)
     expect(results.every((result) => 'messageId' in result)).toBe(true)
-    expect(gateway.emulator?.delivered.slice(deliveredBefore).map((m) => m.payload.toString())).toEqual([
-      '0',
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-      '6',
-    ])
+    expect(
+      localGateway()
+        .emulator?.delivered.slice(deliveredBefore)
+        .map((m) => m.payload.toString()),
+    ).toEqual(Array.from({ length: 7 }, (_, n) => String(n)))
   })
 
   it('sends the gateway’s own limit of 100 at once by default, and 250 in three invocations', async () => {
@@ -58,7 +45,7 @@ describe('publishBatch over the batch limit', () => {
       region: 'cn-shanghai',
       credentials: LOCAL_FC_CALLER,
       functionName: 'iot-pub-gateway',
-      endpoint: gateway.url,
+      endpoint: localGateway().url,
     }).publishBatch(messages)
 
     // Assess: one invocation of 250 would be refused whole by MAX_BATCH_SIZE
