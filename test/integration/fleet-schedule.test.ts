@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../lib/log.js'
 import { AdaptiveRateLimiter } from '../../lib/quota/adaptive-rate-limiter.js'
@@ -136,7 +137,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     await atFullRate(connection, 1_000)
     await operate(connection, 'throttle', { pauseMs: 100 })
     await operate(connection, 'throttle', { pauseMs: 100 })
-    await new Promise((resolve) => setTimeout(resolve, 120))
+    await sleep(120)
 
     // Act
     await operate(connection, 'throttle', { pauseMs: 100 })
@@ -163,7 +164,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('cuts to what one quota window gave: the successes between two runs of throttles, not the whole last second', async () => {
     // Prepare: a cut; 100 successes; a run of throttles (in the cooldown: no cut); 120 successes
     const connection = connect()
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     await atFullRate(connection, 1_000)
     await operate(connection, 'throttle')
     await sleep(200)
@@ -184,7 +184,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('takes throttles with no success between them as one spent window, not as a window that gave nothing', async () => {
     // Prepare: a cut; 300 successes; a throttle in the cooldown; no success since
     const connection = connect()
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     await atFullRate(connection, 1_000)
     const cut = await operate(connection, 'throttle')
     await sleep(200)
@@ -205,7 +204,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Prepare: a cut to 500/s; 600 successes; a throttle that ended no window (a token bucket run dry, a
     // call another limit refused) in the cooldown; 100 successes
     const connection = connect()
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     await operate(connection, 'take', { successes: 1_000 })
     await sleep(1_100)
     await operate(connection, 'throttle')
@@ -279,7 +277,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Act
     const during = await operate(connection, 'throttle', { limit: 100 })
-    await new Promise((resolve) => setTimeout(resolve, 1_300))
+    await sleep(1_300)
     const after = await operate(connect(), 'take', { limit: 100 })
 
     // Assess: one cut, then 5% a second for every instance
