@@ -1,5 +1,5 @@
 /** Starts the local runner (npm start's gateway and emulator) for one test file and stops it afterwards. */
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, vi } from 'vitest'
 import { type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 
 /**
@@ -20,4 +20,28 @@ export function useLocalGateway(): () => LocalGateway {
     if (!gateway) throw new Error('the local gateway starts in beforeAll')
     return gateway
   }
+}
+
+// Variables of the machine running the tests that would change what the local runner does.
+const MACHINE_SETTINGS = [
+  'IOT_ENDPOINT',
+  'IOT_REGION',
+  'ALIBABA_CLOUD_ACCESS_KEY_ID',
+  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  'GATEWAY_AUTH',
+  'GATEWAY_API_KEYS',
+  'PORT',
+  'HOST',
+  'IOT_PUB_LOCAL_HOST',
+  'LOG_FORMAT',
+  'LOG_LEVEL',
+  'EMULATOR_DEVICES',
+  'EMULATOR_QUOTA_QPS',
+  'EMULATOR_FAULTS',
+  'DEADLINE_MARGIN_MS',
+]
+
+/** Unsets, until `vi.unstubAllEnvs()`, what the machine's environment would change in the local runner. */
+export function clearMachineSettings(): void {
+  for (const name of MACHINE_SETTINGS) vi.stubEnv(name, undefined)
 }

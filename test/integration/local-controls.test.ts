@@ -2,32 +2,15 @@ import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EmulatorState } from '../../dev/iot-emulator/server.js'
 import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { clearMachineSettings } from '../helpers/local-gateway.js'
 
 const withKey = { 'content-type': 'application/json', authorization: `Bearer ${LOCAL_API_KEY}` }
 const message = { productKey: 'a1Q5XoYxxxx', deviceName: 'device1', topic: 'get', payload: 'on' }
-// Variables of the machine running the tests that would change what the runner does.
-const CLEARED = [
-  'IOT_ENDPOINT',
-  'IOT_REGION',
-  'ALIBABA_CLOUD_ACCESS_KEY_ID',
-  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-  'GATEWAY_AUTH',
-  'GATEWAY_API_KEYS',
-  'PORT',
-  'HOST',
-  'IOT_PUB_LOCAL_HOST',
-  'LOG_FORMAT',
-  'LOG_LEVEL',
-  'EMULATOR_DEVICES',
-  'EMULATOR_QUOTA_QPS',
-  'EMULATOR_FAULTS',
-  'DEADLINE_MARGIN_MS',
-]
 
 let gateway: LocalGateway | undefined
 
 async function start(env: Record<string, string> = {}): Promise<LocalGateway> {
-  for (const name of CLEARED) vi.stubEnv(name, undefined)
+  clearMachineSettings()
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
   gateway = await startLocalGateway({ port: 0, dotEnv: '/nonexistent/.env' })
   return gateway

@@ -4,6 +4,7 @@ import { runCli } from '../../client/cli.js'
 import { describeLocalGateway } from '../../dev/local/banner.js'
 import { formatDelivery } from '../../dev/local/device-view.js'
 import { LOCAL_API_KEY, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { clearMachineSettings } from '../helpers/local-gateway.js'
 
 // The README's first curl, as a newcomer copies it.
 const curl = readFileSync('README.md', 'utf8').match(
@@ -16,16 +17,7 @@ describe('the local gateway (npm start)', () => {
   let gateway: LocalGateway
 
   beforeAll(async () => {
-    for (const name of [
-      'IOT_ENDPOINT',
-      'IOT_REGION',
-      'ALIBABA_CLOUD_ACCESS_KEY_ID',
-      'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-      'GATEWAY_AUTH',
-      'GATEWAY_API_KEYS',
-    ]) {
-      vi.stubEnv(name, undefined)
-    }
+    clearMachineSettings()
     gateway = await startLocalGateway({ port: 0 })
   })
 
