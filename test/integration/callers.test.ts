@@ -8,6 +8,7 @@ import { runCli } from '../../client/cli.js'
 import { createGatewayClient, GatewayRefusedError } from '../../client/gateway-client.js'
 import { LOCAL_FC_CALLER } from '../../dev/local/runner.js'
 import { messageSchema } from '../../lib/message/schema.js'
+import { captureCliIo } from '../helpers/cli-io.js'
 import { aMessage } from '../helpers/factories.js'
 import { useLocalGateway } from '../helpers/local-gateway.js'
 
@@ -112,15 +113,7 @@ describe('the typed client through the local invoke API', () => {
 })
 
 describe('the iot-pub CLI', () => {
-  function io(stdin = '', env: Record<string, string> = {}) {
-    const out: string[] = []
-    const err: string[] = []
-    return {
-      out,
-      err,
-      io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), stdin: () => stdin, env },
-    }
-  }
+  const io = (stdin = '', env: Record<string, string> = {}) => captureCliIo(env, stdin)
 
   it('publishes a message to an HTTP trigger URL and exits 0', async () => {
     // Prepare

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../client/cli.js'
+import { captureCliIo } from '../helpers/cli-io.js'
 import { aMessage } from '../helpers/factories.js'
 import { useLocalGateway } from '../helpers/local-gateway.js'
 
@@ -25,15 +26,7 @@ afterAll(async () => {
   await new Promise((done) => counter.close(done))
 })
 
-function io(env: Record<string, string> = {}) {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    out,
-    err,
-    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), stdin: () => '', env },
-  }
-}
+const io = captureCliIo
 
 function aFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'cli-')), 'messages.json')

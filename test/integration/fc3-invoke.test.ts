@@ -16,6 +16,7 @@ import {
 } from '../../client/gateway-client.js'
 import { fcStringToSign } from '../../dev/local/fc-signature.js'
 import { LOCAL_FC_CALLER, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import { captureCliIo } from '../helpers/cli-io.js'
 import { aMessage } from '../helpers/factories.js'
 import { capturedLogs } from '../helpers/logs.js'
 import { type RecordingProxy, startRecordingProxy } from '../helpers/recording-proxy.js'
@@ -411,15 +412,7 @@ describe('the CLI on FC 3.0’s invoke API', () => {
     ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_FC_CALLER.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_FC_CALLER.accessKeySecret,
   }
-  const io = (env: Record<string, string> = signed) => {
-    const out: string[] = []
-    const err: string[] = []
-    return {
-      out,
-      err,
-      io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), stdin: () => '', env },
-    }
-  }
+  const io = (env: Record<string, string> = signed) => captureCliIo(env)
   const target = ['--function', 'iot-pub-gateway', '--account-id', '1234567890', '--region', 'cn-shanghai']
   const message = ['--product', 'pk', '--device', 'd', '--topic', 'cli', '--payload', 'on']
 
