@@ -1,6 +1,11 @@
 /** Starts the local runner (npm start's gateway and emulator) for one test file and stops it afterwards. */
 import { afterAll, beforeAll, vi } from 'vitest'
-import { type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
+import {
+  createGatewayClient,
+  type GatewayClient,
+  type GatewayClientOptions,
+} from '../../client/gateway-client.js'
+import { LOCAL_FC_CALLER, type LocalGateway, startLocalGateway } from '../../dev/local/runner.js'
 
 /**
  * A local gateway on a free loopback port, reading no `.env`, for the tests of the calling file; the
@@ -44,4 +49,19 @@ const MACHINE_SETTINGS = [
 /** Unsets, until `vi.unstubAllEnvs()`, what the machine's environment would change in the local runner. */
 export function clearMachineSettings(): void {
   for (const name of MACHINE_SETTINGS) vi.stubEnv(name, undefined)
+}
+
+/** The typed client aimed at the local gateway's invoke API, signed as the local runner's FC caller. */
+export function aLocalClient(
+  gateway: LocalGateway,
+  overrides: Partial<GatewayClientOptions> = {},
+): GatewayClient {
+  return createGatewayClient({
+    accountId: '1234567890',
+    region: 'cn-shanghai',
+    credentials: LOCAL_FC_CALLER,
+    functionName: 'iot-pub-gateway',
+    endpoint: gateway.url,
+    ...overrides,
+  })
 }

@@ -5,12 +5,12 @@ import FCClient from '@alicloud/fc2'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../client/cli.js'
-import { createGatewayClient, GatewayRefusedError } from '../../client/gateway-client.js'
+import { GatewayRefusedError } from '../../client/gateway-client.js'
 import { LOCAL_FC_CALLER } from '../../dev/local/runner.js'
 import { messageSchema } from '../../lib/message/schema.js'
 import { captureCliIo } from '../helpers/cli-io.js'
 import { aMessage } from '../helpers/factories.js'
-import { useLocalGateway } from '../helpers/local-gateway.js'
+import { aLocalClient, useLocalGateway } from '../helpers/local-gateway.js'
 
 const localGateway = useLocalGateway()
 
@@ -18,15 +18,7 @@ afterEach(() => {
   localGateway().emulator?.clearFaults()
 })
 
-const client = (overrides = {}) =>
-  createGatewayClient({
-    accountId: '1234567890',
-    region: 'cn-shanghai',
-    credentials: LOCAL_FC_CALLER,
-    functionName: 'iot-pub-gateway',
-    endpoint: localGateway().url,
-    ...overrides,
-  })
+const client = (overrides = {}) => aLocalClient(localGateway(), overrides)
 
 describe('the typed client through the local invoke API', () => {
   it('publishes one message and returns IoT’s ids', async () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createGatewayClient } from '../../client/gateway-client.js'
-import { LOCAL_FC_CALLER } from '../../dev/local/runner.js'
 import { aMessage } from '../helpers/factories.js'
-import { useLocalGateway } from '../helpers/local-gateway.js'
+import { aLocalClient, useLocalGateway } from '../helpers/local-gateway.js'
 
 const localGateway = useLocalGateway()
 
-const client = (maxBatchSize: number) =>
-  createGatewayClient({
-    accountId: '1234567890',
-    region: 'cn-shanghai',
-    credentials: LOCAL_FC_CALLER,
-    functionName: 'iot-pub-gateway',
-    endpoint: localGateway().url,
-    maxBatchSize,
-  })
+const client = (maxBatchSize: number) => aLocalClient(localGateway(), { maxBatchSize })
 
 describe('publishBatch over the batch limit', () => {
   it('splits the array into invocations of maxBatchSize and returns every result in order', async () => {
@@ -40,13 +30,7 @@ describe('publishBatch over the batch limit', () => {
     const messages = Array.from({ length: 250 }, () => aMessage())
 
     // Act
-    const results = await createGatewayClient({
-      accountId: '1234567890',
-      region: 'cn-shanghai',
-      credentials: LOCAL_FC_CALLER,
-      functionName: 'iot-pub-gateway',
-      endpoint: localGateway().url,
-    }).publishBatch(messages)
+    const results = await aLocalClient(localGateway()).publishBatch(messages)
 
     // Assess: one invocation of 250 would be refused whole by MAX_BATCH_SIZE
     expect(results).toHaveLength(250)
