@@ -86,7 +86,8 @@ export function messageIdentities(
     }))
   }
   const { event } = sources
-  const eventFingerprint = fingerprintOf([request.form, ...request.parameters])
+  // Hashed once, and only when a CloudEvent names the messages: most requests carry no key at all.
+  let eventFingerprint: string | undefined
   return request.parameters.map((parameters, index) => {
     const key = own[index]
     if (key !== undefined) {
@@ -99,7 +100,7 @@ export function messageIdentities(
     if (event === undefined || typeof event.id !== 'string' || event.id === '') return undefined
     return {
       storageKey: storageKey([sources.scope, 'event', event.source, event.id, index]),
-      fingerprint: eventFingerprint,
+      fingerprint: (eventFingerprint ??= fingerprintOf([request.form, ...request.parameters])),
       label: `CloudEvent ${event.id}${at(index)}`,
     }
   })
