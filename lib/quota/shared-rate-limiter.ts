@@ -44,6 +44,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   #lastReplyAt = Number.NEGATIVE_INFINITY
   // Whether the fleet's schedule paces this instance now; false while its own limiter stands in.
   #fleetPaces = true
+  #reportQueued = false
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
@@ -125,9 +126,19 @@ export class SharedRateLimiter implements PubRateLimiter {
       // Only successes the fleet paced: an outage's, sent when Redis is back, would burst its slow start.
       this.#unreported++
       this.#options.fallback.observeSuccess()
-      // Reported at once, without anyone waiting: a cut must see the fleet's successes of the last second.
-      void this.#run('report', Number.POSITIVE_INFINITY)
+      this.#reportSoon()
     }
+  }
+
+  // Reported within this turn of the event loop, without anyone waiting, since a cut must see the fleet's
+  // successes of the last second; a slot taken meanwhile carries them instead (one command, not two).
+  #reportSoon(): void {
+    if (this.#reportQueued) return
+    this.#reportQueued = true
+    setImmediate(() => {
+      this.#reportQueued = false
+      if (this.#unreported > 0) void this.#run('report', Number.POSITIVE_INFINITY)
+    })
   }
 
   // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,

@@ -176,7 +176,7 @@ describe('SharedRateLimiter', () => {
     expect(limiter.retryAfterMs).toBe(10)
   })
 
-  it('reports each success at once, in a command no call waits for', async () => {
+  it('reports the successes of one turn of the event loop together, in a command no call waits for', async () => {
     // Prepare
     const { connection, calls } = fakeConnection([
       [1, 1, 0, 10_000],
@@ -189,12 +189,37 @@ describe('SharedRateLimiter', () => {
     // Act
     limiter.recordSuccess()
     limiter.recordSuccess()
+    const beforeTheTurnEnds = calls.length
+    await vi.runAllTimersAsync()
+    limiter.recordSuccess()
+    await vi.runAllTimersAsync()
+
+    // Assess
+    expect(beforeTheTurnEnds).toBe(1)
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['report', 2],
+      ['report', 1],
+    ])
+  })
+
+  it('lets the next slot carry successes it has not reported yet, rather than send a report of its own', async () => {
+    // Prepare
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 10_000],
+      [1, 2, 0, 10_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act: a sequential caller's next call starts in the turn its previous one succeeded
+    limiter.recordSuccess()
+    await settle(limiter, Date.now() + 1_000)
 
     // Assess
     expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
       ['take', 0],
-      ['report', 1],
-      ['report', 1],
+      ['take', 1],
     ])
   })
 
