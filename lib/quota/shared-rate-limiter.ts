@@ -23,7 +23,7 @@ export interface SharedRateLimiterOptions {
   fallback: AdaptiveRateLimiter
   /** Pause of the whole fleet's schedule after a throttle, in ms. @default 100 */
   pauseMs?: number
-  /** Waits up to this long are taken as granted; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
+  /** Waits up to this long are taken as granted outside slow start; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
   recheckAfterMs?: number
   /** How recent an answer showing room must be for a call to go without waiting for its own. @default 50 */
   roomFreshMs?: number
@@ -88,16 +88,20 @@ export class SharedRateLimiter implements PubRateLimiter {
         return false
       }
       if (reply.waitMs <= 0) return true
-      const long = reply.waitMs > this.#options.recheckAfterMs
+      // Slow start ends at the first throttle, with a cut that moves every ticket later: while it runs,
+      // every wait is re-checked, or each instance holding a ticket would make one throttled call then.
+      const long = reply.growing || reply.waitMs > this.#options.recheckAfterMs
       // While slow start may still raise the rate, the ticket can come due long before the wait it was
       // given: wake at the soonest it could, not at the end of a wait the fleet's growth will shorten.
-      const sleepMs =
-        long && reply.growing
-          ? Math.max(
+      const sleepMs = reply.growing
+        ? Math.min(
+            reply.waitMs,
+            Math.max(
               this.#options.recheckAfterMs,
               soonestEndOfWait(reply.waitMs, reply.rate, this.#options.limitQps),
-            )
-          : reply.waitMs
+            ),
+          )
+        : reply.waitMs
       await new Promise((resolve) => setTimeout(resolve, sleepMs))
       if (!long) return true
       const checked = await this.#run('check', deadline, reply.ticket)

@@ -5,7 +5,11 @@ import type { RedisConnection, RedisScript } from '../../../lib/redis/connection
 
 type Operation = 'take' | 'check' | 'throttle'
 /** What the fake schedule answers: [granted, ticket, wait µs, milli-rate], or undefined for "Redis unavailable". */
-type Answer = [number, number, number, number] | [number, number, number, number, number] | undefined
+type Answer =
+  | [number, number, number, number]
+  | [number, number, number, number, number]
+  | [number, number, number, number, number, number]
+  | undefined
 
 /** A connection whose script answers come from a list, recording what each call sent. */
 function fakeConnection(answers: Answer[], available = true) {
@@ -103,6 +107,23 @@ describe('SharedRateLimiter', () => {
     // Assess
     expect(result.granted).toBe(true)
     expect(calls).toHaveLength(1)
+  })
+
+  it('re-checks even a short wait while slow start runs: the first throttle would move its ticket later', async () => {
+    // Prepare: a 5 ms wait in slow start; meanwhile a throttle cut the fleet's rate, so the ticket is 30 ms away
+    const { connection, calls } = fakeConnection([
+      [1, 3, 5_000, 100_000, 0, 1],
+      [1, 3, 30_000, 20_000, -3, 0],
+      [1, 3, 0, 20_000, 0, 0],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 100, fallback: fallback() })
+
+    // Act
+    const result = await settle(limiter, Date.now() + 5_000)
+
+    // Assess
+    expect(result).toEqual({ granted: true, ms: 35 })
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'check', 'check'])
   })
 
   it('refuses when the re-check finds the moved ticket past the deadline', async () => {
