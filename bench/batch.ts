@@ -1,6 +1,7 @@
 /**
- * Batch benchmark: the time of a 100-message batch against an emulator answering each Pub in 20 ms, in
- * a process of its own as IoT is elsewhere, against the bound 1.5 × (100 / PUB_CONCURRENCY × 20 ms); and
+ * Batch benchmark: the time of a 100-message batch on a warm instance against an emulator answering each
+ * Pub in 20 ms, in a process of its own as IoT is elsewhere, against the bound 1.5 × (100 / PUB_CONCURRENCY
+ * × 20 ms), and a fresh instance's first batch apart; and
  * the peak RSS of the built bundle handling a batch of 100 payloads of 256 KB, in a fresh process,
  * against s.yaml's memorySize.
  */
@@ -14,6 +15,8 @@ import { forkEmulator, loadBundle, machine, percentile, silenceGatewayLogs } fro
 const CONCURRENCY = 16
 const LATENCY_MS = 20
 const RUNS = 30
+// From 20/s, doubling every 250 ms, the limiter passes the batch's 800 calls a second in about 1.35 s.
+const WARM_AFTER_MS = 2_000
 
 silenceGatewayLogs()
 const emulator = await forkEmulator(LATENCY_MS)
@@ -36,7 +39,13 @@ const event = Buffer.from(
 )
 const context = { requestId: 'bench', function: { name: 'bench', timeout: 30 } }
 
+// A fresh instance's first batch runs in its limiter's slow start (20 calls a second, doubling every
+// 250 ms at full use): it is reported on its own. The bound is for a warm instance, which the timed runs
+// measure once the limiter has had about a second and a half at full use to grow past the batch's pace.
+const firstStarted = performance.now()
 await handler(event, context)
+const firstBatchMs = performance.now() - firstStarted
+while (performance.now() - firstStarted < WARM_AFTER_MS) await handler(event, context)
 const times: number[] = []
 for (let run = 0; run < RUNS; run++) {
   const started = performance.now()
@@ -68,6 +77,7 @@ const summary = {
     p90: Math.round(percentile(times, 0.9)),
     max: Math.round(times.at(-1) ?? 0),
   },
+  freshInstanceFirstBatchMs: Math.round(firstBatchMs),
   boundMs,
   largeBatch: {
     payloadBytes: 262_144,
@@ -80,5 +90,6 @@ const summary = {
 writeFileSync('bench/results/batch.json', `${JSON.stringify(summary, null, 2)}\n`)
 console.log(`Batch benchmark: 100 messages, concurrency ${CONCURRENCY}, emulator answering in ${LATENCY_MS} ms (${RUNS} runs)
   batch time     p50 ${summary.batchMs.p50} ms, p90 ${summary.batchMs.p90} ms, max ${summary.batchMs.max} ms (bound ${boundMs} ms)
+  first batch    ${summary.freshInstanceFirstBatchMs} ms on a fresh instance, its limiter in slow start
   peak RSS       ${peakRss.peakRssMb} MB for 100 × 256 KB payloads, answered ${peakRss.status} (memorySize ${memorySizeMb} MB)
   machine        ${summary.machine}`)
