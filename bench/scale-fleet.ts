@@ -1,23 +1,19 @@
 /**
  * One scenario of `npm run bench:scale`, in a process of its own (forked by bench/scale.ts): a simulated
- * Function Compute fleet in front of the emulator. Each instance is a fresh load of the built bundle and
- * serves one invocation at a time; an invocation goes to an idle instance, else to a new one while there
- * are fewer than FLEET_SIZE, else waits in a FIFO queue, as FC queues requests beyond its instance limit.
+ * Function Compute fleet in front of the emulator. Each instance is a fresh load of the built bundle, in
+ * one of the worker threads of bench/scale-instances.ts, and serves one invocation at a time; an
+ * invocation goes to an idle instance, else to a new one while there are fewer than FLEET_SIZE, else
+ * waits in a FIFO queue, as FC queues requests beyond its instance limit.
  * Invocations arrive open loop (on schedule, whatever came back): single-message HTTP events at
  * OFFERED_QPS for OFFERED_SECONDS. The process sends its results to the parent and exits.
  *
- * Settings (environment): FLEET_SIZE, OFFERED_QPS, OFFERED_SECONDS, FUNCTION_TIMEOUT_S, plus the
- * gateway's own (IOT_ENDPOINT, PUB_QPS_LIMIT, REDIS_URL, …).
+ * Settings (environment): FLEET_SIZE, OFFERED_QPS, OFFERED_SECONDS, FUNCTION_TIMEOUT_S, FLEET_THREADS
+ * (default: one per CPU), plus the gateway's own (IOT_ENDPOINT, PUB_QPS_LIMIT, REDIS_URL, …).
  */
+import { availableParallelism } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { FcHttpResponse } from '../lib/fc/types.js'
-import {
-  type BundleHandler,
-  loadBundle,
-  loadFreshBundle,
-  publishEvent,
-  silenceGatewayLogs,
-} from './support.js'
+import { Worker } from 'node:worker_threads'
+import type { InstancesReport } from './scale-instances.js'
 
 /** What one message became. */
 export interface MessageOutcome {
@@ -35,7 +31,7 @@ export interface FleetReport {
   redisOutages: number
   startedAt: number
   offeredUntil: number
-  /** Delays of the simulation's one event loop, shared by every instance (on FC each has its own). */
+  /** The longest delays of the simulation's event loops, each shared by a thread's instances (on FC each has its own). */
   eventLoopDelayMs: { p99: number; max: number }
 }
 
@@ -50,33 +46,47 @@ interface Pending {
   arrivedAt: number
 }
 
-silenceGatewayLogs()
-// Redis outages the instances logged (one line each per outage), counted before the lines are dropped.
-let redisOutages = 0
-const silenced = process.stdout.write.bind(process.stdout)
-process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-  if (typeof chunk === 'string' && chunk.includes('"msg":"redis unavailable')) {
-    redisOutages++
-    if (redisOutages <= 3) process.stderr.write(chunk)
-  }
-  return (silenced as (...args: unknown[]) => boolean)(chunk, ...rest)
-}) as typeof process.stdout.write
-// Sets the environment every instance reads. The fleet's bundles are loaded before the clock starts:
-// on FC each cold start runs on a machine of its own, here it would stall every other instance's event
-// loop. A loaded bundle has done nothing yet: its limiter, retry budget and connections are made on its
-// first invocation, when the simulated platform starts it.
-loadBundle({})
-const unstarted: BundleHandler[] = Array.from({ length: fleetSize }, () => loadFreshBundle())
-const instances: { handler: BundleHandler; busy: boolean }[] = []
+// The instances live in worker threads, one per CPU (FLEET_THREADS), the i-th started in thread i mod
+// threads; this thread only dispatches and keeps the clock, so arrivals and answers are timed on it.
+const threadCount = Math.max(
+  1,
+  Math.min(fleetSize, Number(process.env.FLEET_THREADS ?? availableParallelism())),
+)
+const threads = await Promise.all(
+  Array.from({ length: threadCount }, async (_, index) => {
+    // Node 20 does not run tsx's loader in worker threads: the thread loads it, then the TypeScript entry.
+    const entry = JSON.stringify(new URL('./scale-instances.ts', import.meta.url).href)
+    const boot = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${entry}, ${entry}))`
+    const worker = new Worker(boot, {
+      eval: true,
+      workerData: { instances: Math.ceil((fleetSize - index) / threadCount), timeoutSeconds },
+    })
+    await new Promise((ready) => worker.once('message', ready))
+    return worker
+  }),
+)
+interface Instance {
+  thread: Worker
+  /** Its index among its thread's instances. */
+  index: number
+  busy: boolean
+  /** The invocation it runs. */
+  pending?: Pending
+}
+const instances: Instance[] = []
 const queue: Pending[] = []
 const outcomes: MessageOutcome[] = []
 const total = Math.round(offeredQps * offeredSeconds)
 
 function dispatch(pending: Pending): void {
   let instance = instances.find((candidate) => !candidate.busy)
-  const fresh = instance ? undefined : unstarted.pop()
-  if (fresh) {
-    instance = { handler: fresh, busy: false }
+  if (!instance && instances.length < fleetSize) {
+    const started = instances.length
+    instance = {
+      thread: threads[started % threadCount] as Worker,
+      index: Math.floor(started / threadCount),
+      busy: false,
+    }
     instances.push(instance)
   }
   if (!instance) {
@@ -86,20 +96,30 @@ function dispatch(pending: Pending): void {
   run(instance, pending)
 }
 
-function run(instance: { handler: BundleHandler; busy: boolean }, pending: Pending): void {
+function run(instance: Instance, pending: Pending): void {
   instance.busy = true
-  const context = { requestId: `scale-${pending.n}`, function: { name: 'scale', timeout: timeoutSeconds } }
-  void (instance.handler(publishEvent(pending.n), context) as Promise<FcHttpResponse>)
-    .then(
-      (response) => response.statusCode,
-      () => 502,
+  instance.pending = pending
+  instance.thread.postMessage({ n: pending.n, instance: instance.index })
+}
+
+// Each thread answers its instances' invocations in the order they end.
+for (const thread of threads) {
+  thread.on('message', (message: { n: number; status: number } | InstancesReport) => {
+    if ('type' in message) return
+    const instance = instances.find(
+      (candidate) => candidate.thread === thread && candidate.pending?.n === message.n,
     )
-    .then((status) => {
-      outcomes.push({ n: pending.n, status, ms: performance.now() - pending.arrivedAt })
-      instance.busy = false
-      const next = queue.shift()
-      if (next) run(instance, next)
+    if (!instance?.pending) throw new Error(`an answer for message ${message.n}, which no instance runs`)
+    outcomes.push({
+      n: message.n,
+      status: message.status,
+      ms: performance.now() - instance.pending.arrivedAt,
     })
+    instance.busy = false
+    instance.pending = undefined
+    const next = queue.shift()
+    if (next) run(instance, next)
+  })
 }
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
@@ -116,11 +136,30 @@ const offeredUntil = Date.now()
 while (outcomes.length < total) await new Promise((resolve) => setTimeout(resolve, 50))
 
 loopDelay.disable()
-const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+const finished = await Promise.all(
+  threads.map(
+    (thread) =>
+      new Promise<InstancesReport>((done) => {
+        thread.on('message', (message: { type?: string }) => {
+          if (message.type === 'finished') done(message as InstancesReport)
+        })
+        thread.postMessage('finish')
+      }),
+  ),
+)
+// The worst of the event loops: this one, and each thread's.
+const delays = [
+  { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+  ...finished.map((report) => report.eventLoopDelayMs),
+]
+const eventLoopDelayMs = {
+  p99: Math.max(...delays.map((delay) => delay.p99)),
+  max: Math.max(...delays.map((delay) => delay.max)),
+}
 const report: FleetReport = {
   outcomes,
   instances: instances.length,
-  redisOutages,
+  redisOutages: finished.reduce((sum, thread) => sum + thread.redisOutages, 0),
   startedAt,
   offeredUntil,
   eventLoopDelayMs,

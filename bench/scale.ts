@@ -1,7 +1,8 @@
 /**
  * `npm run bench:scale`: simulated Function Compute fleets of up to N instances (bench/scale-fleet.ts,
- * one process per scenario) offered 2× and 4× the emulator's Pub quota, with PUB_QPS_LIMIT equal to the
- * quota (known) and at 8× it (unknown), with and without the shared limiter on a real redis-server.
+ * one process per scenario, its instances spread over a worker thread per CPU) offered 2× and 4× the
+ * emulator's Pub quota, with PUB_QPS_LIMIT equal to the quota (known) and at 8× it (unknown), with and
+ * without the shared limiter on a real redis-server.
  * The emulator runs in a process of its own with the quota (fixed one-second windows, as IoT's).
  *
  * Prints, per scenario: goodput (deliveries per full second while overloaded, as a share of the quota),
@@ -79,8 +80,8 @@ async function scenario(
       OFFERED_QPS: String(quota * overload),
       OFFERED_SECONDS: String(seconds),
       FUNCTION_TIMEOUT_S: String(timeoutSeconds),
-      // The simulated fleet shares one event loop, whose stalls under 200 instances are not Redis being
-      // slow: each instance gets a longer timeout than a lone FC instance needs.
+      // The simulated instances share a few event loops, whose stalls under 200 instances are not Redis
+      // being slow: each instance gets a longer timeout than a lone FC instance needs.
       REDIS_TIMEOUT_MS: process.env.REDIS_TIMEOUT_MS ?? '250',
     },
   })
