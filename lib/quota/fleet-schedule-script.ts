@@ -16,8 +16,9 @@
  * back by a few percent a second. Throttles in a row pause the
  * schedule (the quota's window is spent); a lone one does not. A fresh schedule starts at a low rate and
  * grows with each reported success until the first throttle (slow start), so that a cold fleet never
- * bursts into a quota others may already be using. Each success is reported as it happens (`report`, a
- * command no call waits for), so that the count a cut relies on is the fleet's, not a late part of it.
+ * bursts into a quota others may already be using. Successes are reported within the event loop's turn
+ * they happen in (`report`, a command no call waits for, or with the next `take`), so that the count a cut
+ * relies on is the fleet's, not a late part of it.
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
  * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
