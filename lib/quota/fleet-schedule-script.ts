@@ -47,6 +47,8 @@ export const FLEET_SCHEDULE = {
   minSample: 50,
   /** A throttle this soon after another one pauses the schedule. */
   streakMs: 100,
+  /** Shortest pause, however soon the spent window is estimated to end. */
+  minPauseMs: 20,
   minQps: 1,
   /** A schedule untouched this long is forgotten: the next caller starts afresh. */
   idleExpiryMs: 60_000,
@@ -64,7 +66,7 @@ local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
-  'lastPause', 'lastThrottleAt', 'sinceThrottle')
+  'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -77,6 +79,8 @@ local lastPause = tonumber(h[9]) or 0
 local lastThrottleAt = tonumber(h[10]) or -1e15
 -- Successes reported since the last throttle; unknown in a hash the previous version wrote (as if countless).
 local sinceThrottle = (tonumber(h[11]) or 1e15) + successes
+-- When the quota's window spent at the last cut should end, estimated from the fleet's pace; 0: unknown.
+local windowEndsAt = tonumber(h[12]) or 0
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -140,6 +144,11 @@ if op == 'throttle' then
       -- Never below half: the last second spans two windows at most, so one of them gave at least that.
       seen = math.max(seen / 2, math.min(seen, sinceThrottle))
     end
+    -- At a steady pace the window's quota ran out seen / rate into it: what is left of it is the pause the
+    -- throttles right after call for (none when the last second gave all it was sent: the window's edge).
+    -- Not so in slow start, whose rate grew all along.
+    windowEndsAt = 0
+    if not slow and seen > 0 then windowEndsAt = now + 1000 * math.max(0, 1 - seen / rate) end
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
     if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate, seen * ${S.backoffShare}) end
@@ -151,7 +160,12 @@ if op == 'throttle' then
   -- together make one pause; a throttle of the first calls after a pause doubles the next one.
   if now >= pausedUntil then
     local afterPause = now < pausedUntil + lastPause
-    if afterPause then pause = math.min(${MAX_PAUSE_MS}, lastPause * 2) end
+    -- A window estimated to end sooner shortens the pause (the end of a window the fleet just overran); it
+    -- never lengthens it, for a fleet below its rate, with others spending the quota, paced nothing.
+    if afterPause then pause = math.min(${MAX_PAUSE_MS}, math.max(pause, lastPause * 2))
+    elseif windowEndsAt > 0 and now - cutAt < ${S.streakMs} then
+      pause = math.min(pause, math.max(${S.minPauseMs}, windowEndsAt - now))
+    end
     if afterPause or now - lastThrottleAt < ${S.streakMs} then
       served = served - pause * rate / 1000
       pausedUntil, lastPause = now + pause, pause
@@ -174,7 +188,7 @@ end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
-  'sinceThrottle', sinceThrottle)
+  'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
   (slow and rate < limit) and 1 or 0 }

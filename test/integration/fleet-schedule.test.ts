@@ -315,6 +315,77 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs).toBeLessThanOrEqual(210)
   })
 
+  // A fleet past slow start, cut once and out of its cooldown, whose last second brought `successes`.
+  async function pacedAfterACut(connection: RedisConnection, successes: number) {
+    await atFullRate(connection, 1_000)
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await sleep(1_100)
+    return operate(connection, 'take', { successes })
+  }
+
+  it('pauses throttles in a row only for what its pace says is left of the spent window', async () => {
+    // Prepare: about 138 calls a second, of which the last second brought 134: the quota ran out 97% in
+    const connection = connect()
+    const paced = await pacedAfterACut(connection, 134)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: about 1000 × (1 − 134 / rate) ms, not the 100 ms of a window whose end is unknown
+    const left = 1_000 * (1 - 134 / paced.rate)
+    expect(left).toBeGreaterThan(20)
+    expect(next.waitMs).toBeGreaterThan(left - 10)
+    expect(next.waitMs).toBeLessThan(left + 15)
+  })
+
+  it('pauses throttles in a row the shortest pause when the last second gave all the fleet sent', async () => {
+    // Prepare: the last second straddles the window before, as at a window's edge, and brought 140 calls
+    const connection = connect()
+    await pacedAfterACut(connection, 140)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: 20 ms, and this ticket's place behind the one handed out last
+    expect(next.waitMs).toBeGreaterThan(15)
+    expect(next.waitMs).toBeLessThanOrEqual(20 + 1_000 / next.rate + 10)
+  })
+
+  it('never pauses longer for that estimate: a fleet below its pace may meet a quota others spent', async () => {
+    // Prepare: the last second brought 50 calls of the 138 the fleet could have made
+    const connection = connect()
+    await pacedAfterACut(connection, 50)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: the 100 ms pause, and this ticket's place behind the one handed out last
+    expect(next.waitMs).toBeGreaterThan(90)
+    expect(next.waitMs).toBeLessThanOrEqual(100 + 1_000 / next.rate + 10)
+  })
+
+  it('pauses at least as long as before when the calls after a pause that estimate gave are throttled', async () => {
+    // Prepare: a pause of about 30 ms, estimated, that ended
+    const connection = connect()
+    await pacedAfterACut(connection, 134)
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await sleep(45)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: the window's end is unknown again
+    expect(next.waitMs).toBeGreaterThan(90)
+  })
+
   it('takes its time from Redis: limiters whose clocks disagree by an hour share one schedule', async () => {
     // Prepare: two instances' limiters, one clock an hour ahead (the clock only turns deadlines into waits)
     const [early, late] = [connect(), connect()]
