@@ -88,6 +88,10 @@ export function messageIdentities(
   const { event } = sources
   // Hashed once, and only when a CloudEvent names the messages: most requests carry no key at all.
   let eventFingerprint: string | undefined
+  const fingerprintOfEvent = () => {
+    eventFingerprint ??= fingerprintOf([request.form, ...request.parameters])
+    return eventFingerprint
+  }
   return request.parameters.map((parameters, index) => {
     const key = own[index]
     if (key !== undefined) {
@@ -100,7 +104,7 @@ export function messageIdentities(
     if (event === undefined || typeof event.id !== 'string' || event.id === '') return undefined
     return {
       storageKey: storageKey([sources.scope, 'event', event.source, event.id, index]),
-      fingerprint: (eventFingerprint ??= fingerprintOf([request.form, ...request.parameters])),
+      fingerprint: fingerprintOfEvent(),
       label: `CloudEvent ${event.id}${at(index)}`,
     }
   })
