@@ -39,7 +39,7 @@ export const FLEET_SCHEDULE = {
   cooldownMs: 1_000,
   /**
    * Share of the fleet's successes in the last second to drop to on a throttle. Close to 1: the fleet
-   * reports every success at once, so the count is what the quota really gave, and a lone throttle at a
+   * reports every success within the event loop's turn, so the count is what the quota really gave, and a lone throttle at a
    * window's edge should cost little.
    */
   backoffShare: 0.97,

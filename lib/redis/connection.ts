@@ -110,10 +110,19 @@ export class RedisConnection {
   }
 
   async #open(): Promise<Client | undefined> {
-    const loaded = await import('ioredis')
-    // Node's import() of the bundle's CommonJS ioredis.js gives module.exports as `default`.
-    const Redis = loaded.Redis ?? (loaded.default as unknown as typeof loaded).Redis
-    const client = new Redis(this.#options.url, this.#clientOptions()) as Client
+    let client: Client
+    try {
+      const loaded = await import('ioredis')
+      // Node's import() of the bundle's CommonJS ioredis.js gives module.exports as `default`.
+      const Redis = loaded.Redis ?? (loaded.default as unknown as typeof loaded).Redis
+      client = new Redis(this.#options.url, this.#clientOptions()) as Client
+    } catch (error) {
+      // No client (ioredis.js missing from the deployment, say) is an outage like any other; the
+      // background probe builds one again.
+      this.#client = undefined
+      this.#outage(error)
+      return undefined
+    }
     // Connection errors arrive as events (and again on each reconnect attempt): only the first counts.
     client.on('error', (error: unknown) => this.#outage(error))
     client.on('end', () => this.#outage(new Error('Redis connection closed')))
@@ -160,7 +169,7 @@ export class RedisConnection {
 
   async #tryAgain(): Promise<void> {
     if (this.#closed) return
-    const client = await this.#client
+    const client = await this.#connect()
     const answered = await client?.ping().then(
       () => true,
       () => false,
