@@ -39,8 +39,8 @@ export const FLEET_SCHEDULE = {
   cooldownMs: 1_000,
   /**
    * Share of the fleet's successes in the last second to drop to on a throttle. Close to 1: the fleet
-   * reports every success within the event loop's turn, so the count is what the quota really gave, and a lone throttle at a
-   * window's edge should cost little.
+   * reports every success within the event loop's turn, so the count is what the quota really gave, and
+   * a lone throttle at a window's edge should cost little.
    */
   backoffShare: 0.97,
   /** Successes in the last second below which the observed rate is not trusted. */
