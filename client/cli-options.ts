@@ -1,4 +1,5 @@
 /** What `iot-pub` accepts: its flags and the help that describes them. */
+import type { parseArgs } from 'node:util'
 
 /** The CLI's `--help` text. */
 export const HELP = `Usage: iot-pub publish [options]
@@ -72,3 +73,11 @@ export const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+/** The flags as `parseArgs` reads them. */
+export type CliFlags = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values']
+
+/** A command the CLI cannot run as given: exit code 2. */
+export class UsageError extends Error {}

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util'
 import { GatewayError } from '../lib/errors.js'
 import { readPublishRequest } from '../lib/message/publish-request.js'
 import type { PublishMessage } from '../lib/message/schema.js'
-import { HELP, OPTIONS } from './cli-options.js'
+import { type CliFlags as Flags, HELP, OPTIONS, UsageError } from './cli-options.js'
+import { requestBody } from './cli-request.js'
 import {
   createGatewayClient,
   GatewayFailedError,
@@ -15,8 +16,6 @@ import {
   InvocationDeniedError,
 } from './gateway-client.js'
 import { localPort, readDotEnvFile } from './local-target.js'
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
 
 /** Where output goes, so that tests can read it. */
 export interface CliIo {
@@ -27,8 +26,6 @@ export interface CliIo {
   /** The `.env` file's variables, for the local runner's PORT. @default the `.env` of the working directory */
   dotEnv?: () => Record<string, string>
 }
-
-class UsageError extends Error {}
 
 /**
  * Runs the CLI and resolves with its exit code.
@@ -46,7 +43,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     }
     if (parsed.positionals[0] !== 'publish')
       throw new UsageError(`unknown command "${parsed.positionals[0] ?? ''}"`)
-    body = requestBody(flags, io)
+    body = requestBody(flags, io.stdin)
     const invokeOnly = (['qualifier', 'async', 'log', 'service', 'account-id', 'region'] as const).filter(
       (flag) => flags[flag] !== undefined,
     )
@@ -112,78 +109,6 @@ function batchSize(flags: Flags, io: CliIo): number {
     )
   }
   return Number(text)
-}
-
-const MESSAGE_FLAGS = [
-  'product',
-  'device',
-  'topic',
-  'topic-full-name',
-  'payload',
-  'payload-base64',
-  'qos',
-  'response-topic',
-  'correlation-data',
-  'prop',
-] as const
-const CONFLICTS = [
-  ['payload', 'payload-base64'],
-  ['topic-full-name', 'device'],
-  ['topic-full-name', 'topic'],
-] as const
-
-function readFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  }
-}
-
-function requestBody(flags: Flags, io: CliIo): unknown {
-  const messageFlags = MESSAGE_FLAGS.filter((flag) => flags[flag] !== undefined)
-  if (flags.file !== undefined) {
-    if (messageFlags.length > 0) throw new UsageError(`--${messageFlags[0]} and --file do not go together`)
-    const text = flags.file === '-' ? io.stdin() : readFile(flags.file)
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch (error) {
-      throw new UsageError(
-        `${flags.file === '-' ? 'stdin' : flags.file} is not JSON: ${(error as Error).message}`,
-      )
-    }
-    return Array.isArray(parsed) ? { messages: parsed } : parsed
-  }
-  if (!flags.product) throw new UsageError('--product is required (or give --file)')
-  for (const [one, other] of CONFLICTS) {
-    if (flags[one] !== undefined && flags[other] !== undefined)
-      throw new UsageError(`give --${one} or --${other}, not both`)
-  }
-  if (flags.qos !== undefined && flags.qos !== '0' && flags.qos !== '1') {
-    throw new UsageError(`--qos must be 0 or 1, not "${flags.qos}"`)
-  }
-  const message: Record<string, unknown> = { productKey: flags.product }
-  if (flags.device !== undefined) message.deviceName = flags.device
-  if (flags.topic !== undefined) message.topic = flags.topic
-  if (flags['topic-full-name'] !== undefined) message.topicFullName = flags['topic-full-name']
-  if (flags.payload !== undefined) message.payload = asJsonOrText(flags.payload)
-  if (flags['payload-base64'] !== undefined) message.payloadBase64 = flags['payload-base64']
-  if (flags.qos !== undefined) message.qos = Number(flags.qos)
-  if (flags['response-topic'] !== undefined) message.responseTopic = flags['response-topic']
-  if (flags['correlation-data'] !== undefined) message.correlationData = flags['correlation-data']
-  if (flags.prop) {
-    message.userProperties = Object.fromEntries(
-      flags.prop.map((pair) => {
-        const at = pair.indexOf('=')
-        if (at < 1) throw new UsageError(`--prop takes key=value, not "${pair}"`)
-        return [pair.slice(0, at), pair.slice(at + 1)]
-      }),
-    )
-  }
-  return message
 }
 
 interface Answer {
@@ -291,14 +216,6 @@ function asUsage<T>(make: () => T): T {
     return make()
   } catch (error) {
     throw error instanceof TypeError ? new UsageError(error.message) : error
-  }
-}
-
-function asJsonOrText(value: string): unknown {
-  try {
-    return JSON.parse(value)
-  } catch {
-    return value
   }
 }
 
