@@ -49,6 +49,8 @@ export const FLEET_SCHEDULE = {
   streakMs: 100,
   /** Shortest pause, however soon the spent window is estimated to end. */
   minPauseMs: 20,
+  /** Successes reported this soon after the cut that ends slow start count for it: their calls came before. */
+  lateReportMs: 200,
   minQps: 1,
   /** A schedule untouched this long is forgotten: the next caller starts afresh. */
   idleExpiryMs: 60_000,
@@ -66,7 +68,7 @@ local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
-  'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt')
+  'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -81,6 +83,9 @@ local lastThrottleAt = tonumber(h[10]) or -1e15
 local sinceThrottle = (tonumber(h[11]) or 1e15) + successes
 -- When the quota's window spent at the last cut should end, estimated from the fleet's pace; 0: unknown.
 local windowEndsAt = tonumber(h[12]) or 0
+-- When the cut that ended slow start came, and from what rate.
+local slowCutAt = tonumber(h[13]) or -1e15
+local slowCutFrom = tonumber(h[14]) or 0
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -98,6 +103,27 @@ if successes > 0 then
     redis.call('HSET', key, 'b' .. slot, bucket, 's' .. slot, 0)
   end
   redis.call('HINCRBY', key, 's' .. slot, successes)
+end
+
+-- The successes of exactly the last second: ten buckets, and the share of the eleventh that falls within
+-- it. Without that share a throttle at a window's end, at the quota's rate, would see a tenth less than IoT gave.
+local function lastSecond()
+  local seen = 0
+  for slot = 0, 10 do
+    local b = tonumber(redis.call('HGET', key, 'b' .. slot))
+    if b and b >= bucket - 10 then
+      local count = tonumber(redis.call('HGET', key, 's' .. slot)) or 0
+      if b == bucket - 10 then count = count * (1 - (now % 100) / 100) end
+      seen = seen + count
+    end
+  end
+  return seen
+end
+
+-- Successes reported just after the cut that ended slow start were made before it, by calls whose
+-- answers were still on their way: the cut counts them too (never above the rate it cut from).
+if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
+  rate = math.max(rate, math.min(slowCutFrom, lastSecond() * ${S.backoffShare}))
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
@@ -124,17 +150,7 @@ local granted, ticket, waitMs = 1, 0, 0
 if op == 'throttle' then
   if served > nextTicket then served = nextTicket end
   if now - cutAt >= ${S.cooldownMs} then
-    local seen = 0
-    -- Exactly the last second: ten buckets, and the share of the eleventh that falls within it. Without
-    -- that share a throttle at a window's end, at the quota's rate, would see a tenth less than IoT gave.
-    for slot = 0, 10 do
-      local b = tonumber(redis.call('HGET', key, 'b' .. slot))
-      if b and b >= bucket - 10 then
-        local count = tonumber(redis.call('HGET', key, 's' .. slot)) or 0
-        if b == bucket - 10 then count = count * (1 - (now % 100) / 100) end
-        seen = seen + count
-      end
-    end
+    local seen = lastSecond()
     -- A throttle that starts a new run of them, within a second of the last run, ends a quota window
     -- that began after that run: the successes between the two runs are what one window gave. The last
     -- second alone may reach back into the window before (up to twice the quota).
@@ -152,6 +168,7 @@ if op == 'throttle' then
     local target = rate / 2
     -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
     if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate, seen * ${S.backoffShare}) end
+    if slow then slowCutAt, slowCutFrom = now, rate end
     rate = math.max(${S.minQps}, target)
     cutAt, grownAt, slow = now, now, false
   end
@@ -188,7 +205,7 @@ end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
-  'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt)
+  'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
   (slow and rate < limit) and 1 or 0 }

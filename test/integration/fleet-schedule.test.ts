@@ -253,6 +253,34 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBeCloseTo(300 * 0.97, 0)
   })
 
+  it('counts for the cut that ends slow start the successes reported just after it, still on their way then', async () => {
+    // Prepare
+    const connection = connect()
+    const grown = await atFullRate(connection, 1_000)
+    const cut = await operate(connection, 'throttle')
+
+    // Act: 100 more successes of calls made before the throttle
+    const after = await operate(connection, 'take', { successes: 100 })
+
+    // Assess
+    expect(cut.rate).toBeCloseTo(grown * 0.97, 2)
+    expect(after.rate).toBeCloseTo((grown + 100) * 0.97, 2)
+  })
+
+  it('counts no success reported longer after that cut: those calls came after it', async () => {
+    // Prepare
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+    const cut = await operate(connection, 'throttle')
+    await sleep(250)
+
+    // Act
+    const after = await operate(connection, 'take', { successes: 100 })
+
+    // Assess: still in the cut's cooldown, so no growth either
+    expect(after.rate).toBe(cut.rate)
+  })
+
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
     // Prepare: ten tickets at 100/s; the last is due in about 90 ms
     const connection = connect()
