@@ -123,7 +123,10 @@ end
 -- Successes reported just after the cut that ended slow start were made before it, by calls whose
 -- answers were still on their way: the cut counts them too (never above the rate it cut from).
 if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
-  rate = math.max(rate, math.min(slowCutFrom, lastSecond() * ${S.backoffShare}))
+  local raised = math.max(rate, math.min(slowCutFrom, lastSecond() * ${S.backoffShare}))
+  -- A pause under way keeps its end: at the higher rate it holds back more tickets.
+  if now < pausedUntil then served = served - (pausedUntil - now) * (raised - rate) / 1000 end
+  rate = raised
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);

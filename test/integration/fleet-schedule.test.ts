@@ -281,6 +281,23 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBe(cut.rate)
   })
 
+  it('serves no ticket inside the pause after that cut when late successes raise the rate', async () => {
+    // Prepare: the cut that ends slow start, and a throttle in a row that pauses the schedule 100 ms
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const paused = performance.now()
+
+    // Act: 100 more successes of calls made before the cut
+    const next = await operate(connection, 'take', { successes: 100 })
+    const elapsed = performance.now() - paused
+
+    // Assess: the rate rose, the pause still ends 100 ms after it began
+    expect(next.rate).toBeGreaterThan(200)
+    expect(next.waitMs + elapsed).toBeGreaterThan(95)
+  })
+
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
     // Prepare: ten tickets at 100/s; the last is due in about 90 ms
     const connection = connect()
