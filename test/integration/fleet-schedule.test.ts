@@ -431,6 +431,37 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs).toBeGreaterThan(90)
   })
 
+  it('takes no estimate left by an earlier cut for the cut the previous version just made', async () => {
+    // Prepare: the previous script (still running on instances of the last deployment) cut now and
+    // throttled, leaving the window's end this version estimated at its own cut five seconds ago
+    const connection = connect()
+    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+    await connection.run((client) =>
+      client.hset(FLEET_SCHEDULE_KEY, {
+        rate: 100,
+        served: 0,
+        at: now,
+        next: 0,
+        grownAt: now,
+        cutAt: now,
+        slow: '0',
+        pausedUntil: 0,
+        lastPause: 0,
+        lastThrottleAt: now,
+        sinceThrottle: 0,
+        windowEndsAt: now - 4_990,
+      }),
+    )
+
+    // Act: a throttle in a row
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: the 100 ms pause of a window whose end is unknown, not the shortest one
+    expect(next.waitMs).toBeGreaterThan(90)
+  })
+
   it('takes its time from Redis: limiters whose clocks disagree by an hour share one schedule', async () => {
     // Prepare: two instances' limiters, one clock an hour ahead (the clock only turns deadlines into waits)
     const [early, late] = [connect(), connect()]
