@@ -13,12 +13,13 @@
  * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
  * under what one quota window gave the fleet (the successes reported in the last second, or between two
  * runs of throttles; to half when they are too few to tell), at most once per cooldown; then it climbs
- * back by a few percent a second. Throttles in a row pause the
- * schedule (the quota's window is spent); a lone one does not. A fresh schedule starts at a low rate and
- * grows with each reported success until the first throttle (slow start), so that a cold fleet never
- * bursts into a quota others may already be using. Successes are reported within the event loop's turn
- * they happen in (`report`, a command no call waits for, or with the next `take`), so that the count a cut
- * relies on is the fleet's, not a late part of it.
+ * back by a few percent a second. Throttles in a row pause the schedule (the quota's window is spent),
+ * after a cut at a steady pace only for what that pace says is left of the window; a lone one does not.
+ * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
+ * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
+ * ends it also counts the successes reported just after it, whose calls came before. Successes are
+ * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
+ * the next `take`), so that the count a cut relies on is the fleet's, not a late part of it.
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
  * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
