@@ -46,6 +46,8 @@ export const FLEET_SCHEDULE = {
   backoffShare: 0.97,
   /** Successes in the last second below which the observed rate is not trusted. */
   minSample: 50,
+  /** With fewer successes than that, a throttle still cuts the rate to at most this share of it. */
+  mildestCut: 0.9,
   /** A throttle this soon after another one pauses the schedule. */
   streakMs: 100,
   /** Shortest pause, however soon the spent window is estimated to end. */
@@ -169,9 +171,13 @@ if op == 'throttle' then
     -- Not so in slow start, whose rate grew all along.
     windowEndsAt = 0
     if not slow and seen > 0 then windowEndsAt = now + 1000 * math.max(0, 1 - seen / rate) end
-    local target = rate / 2
-    -- In slow start every slot was used: the fleet's successes are what the quota gave, however few.
-    if seen >= ${S.minSample} or (slow and seen > 0) then target = math.min(rate, seen * ${S.backoffShare}) end
+    local target = math.min(rate, seen * ${S.backoffShare})
+    -- Too few successes say little of the quota (a quiet fleet): then the cut is to half, unless what it got
+    -- is more, for a small fleet's whole share may be a few calls a second. In slow start every slot was
+    -- used: the fleet's successes are what the quota gave, however few.
+    if seen < ${S.minSample} and not (slow and seen > 0) then
+      target = math.max(rate / 2, math.min(rate * ${S.mildestCut}, target))
+    end
     if slow then slowCutAt, slowCutFrom = now, rate end
     rate = math.max(${S.minQps}, target)
     cutAt, grownAt, slow = now, now, false

@@ -298,6 +298,64 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs + elapsed).toBeGreaterThan(95)
   })
 
+  it('keeps, with too few successes to tell, just under what a small fleet got when that is more than half', async () => {
+    // Prepare: a fleet past slow start at 60 calls a second, whose last second brought 45
+    const connection = connect()
+    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+    const bucket = Math.floor(now / 100)
+    await connection.run((client) =>
+      client.hset(FLEET_SCHEDULE_KEY, {
+        rate: 60,
+        served: 0,
+        at: now,
+        next: 0,
+        grownAt: now,
+        cutAt: now - 5_000,
+        slow: '0',
+        lastThrottleAt: now - 5_000,
+        [`b${bucket % 11}`]: bucket,
+        [`s${bucket % 11}`]: 45,
+      }),
+    )
+
+    // Act
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess: 97% of the 45, not half of 60
+    expect(after.rate).toBeCloseTo(45 * 0.97, 1)
+  })
+
+  it('still halves a fleet whose few successes are less than half its rate', async () => {
+    // Prepare: 60 calls a second, and the last second brought 10
+    const connection = connect()
+    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+    const bucket = Math.floor(now / 100)
+    await connection.run((client) =>
+      client.hset(FLEET_SCHEDULE_KEY, {
+        rate: 60,
+        served: 0,
+        at: now,
+        next: 0,
+        grownAt: now,
+        cutAt: now - 5_000,
+        slow: '0',
+        lastThrottleAt: now - 5_000,
+        [`b${bucket % 11}`]: bucket,
+        [`s${bucket % 11}`]: 10,
+      }),
+    )
+
+    // Act
+    await operate(connection, 'throttle')
+    const after = await operate(connection, 'take')
+
+    // Assess
+    expect(after.rate).toBeCloseTo(30, 1)
+  })
+
   it('moves tickets already handed out later when the rate is cut, so waiters re-check', async () => {
     // Prepare: ten tickets at 100/s; the last is due in about 90 ms
     const connection = connect()
