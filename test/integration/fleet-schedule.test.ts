@@ -53,6 +53,33 @@ async function atFullRate(connection: RedisConnection, limit: number): Promise<n
   return successes
 }
 
+// Writes the schedule's hash as a fleet at `rate`, past slow start and its last cut, would leave it, on
+// Redis's clock, with `lastSecond` successes in the current 100 ms bucket; `fields` add or override.
+async function writeSchedule(
+  connection: RedisConnection,
+  { rate, lastSecond = 0 }: { rate: number; lastSecond?: number },
+  fields: (now: number) => Record<string, string | number> = () => ({}),
+): Promise<void> {
+  const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
+  const now = Number(seconds) * 1_000 + Number(micros) / 1_000
+  const bucket = Math.floor(now / 100)
+  const successes = lastSecond > 0 ? { [`b${bucket % 11}`]: bucket, [`s${bucket % 11}`]: lastSecond } : {}
+  await connection.run((client) =>
+    client.hset(FLEET_SCHEDULE_KEY, {
+      rate,
+      served: 0,
+      at: now,
+      next: 0,
+      grownAt: now,
+      cutAt: now - 5_000,
+      slow: '0',
+      lastThrottleAt: now - 5_000,
+      ...successes,
+      ...fields(now),
+    }),
+  )
+}
+
 describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('starts a fresh fleet at 20 calls a second and spaces tickets by the shared rate', async () => {
     // Prepare
@@ -225,25 +252,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('does not take a schedule written by the previous version for one without successes since its last throttle', async () => {
     // Prepare: the previous script's hash (no sinceThrottle): 1000/s, a throttle 300 ms ago, 300 successes
     const connection = connect()
-    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
-    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
-    const bucket = Math.floor(now / 100)
-    await connection.run((client) =>
-      client.hset(FLEET_SCHEDULE_KEY, {
-        rate: 1_000,
-        served: 0,
-        at: now,
-        next: 0,
-        grownAt: now,
-        cutAt: now - 5_000,
-        slow: '0',
-        pausedUntil: 0,
-        lastPause: 0,
-        lastThrottleAt: now - 300,
-        [`b${bucket % 10}`]: bucket,
-        [`s${bucket % 10}`]: 300,
-      }),
-    )
+    await writeSchedule(connection, { rate: 1_000, lastSecond: 300 }, (now) => ({
+      lastThrottleAt: now - 300,
+    }))
 
     // Act
     await operate(connection, 'throttle')
@@ -301,23 +312,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('keeps, with too few successes to tell, just under what a small fleet got when that is more than half', async () => {
     // Prepare: a fleet past slow start at 60 calls a second, whose last second brought 45
     const connection = connect()
-    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
-    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
-    const bucket = Math.floor(now / 100)
-    await connection.run((client) =>
-      client.hset(FLEET_SCHEDULE_KEY, {
-        rate: 60,
-        served: 0,
-        at: now,
-        next: 0,
-        grownAt: now,
-        cutAt: now - 5_000,
-        slow: '0',
-        lastThrottleAt: now - 5_000,
-        [`b${bucket % 11}`]: bucket,
-        [`s${bucket % 11}`]: 45,
-      }),
-    )
+    await writeSchedule(connection, { rate: 60, lastSecond: 45 })
 
     // Act
     await operate(connection, 'throttle')
@@ -330,23 +325,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('still halves a fleet whose few successes are less than half its rate', async () => {
     // Prepare: 60 calls a second, and the last second brought 10
     const connection = connect()
-    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
-    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
-    const bucket = Math.floor(now / 100)
-    await connection.run((client) =>
-      client.hset(FLEET_SCHEDULE_KEY, {
-        rate: 60,
-        served: 0,
-        at: now,
-        next: 0,
-        grownAt: now,
-        cutAt: now - 5_000,
-        slow: '0',
-        lastThrottleAt: now - 5_000,
-        [`b${bucket % 11}`]: bucket,
-        [`s${bucket % 11}`]: 10,
-      }),
-    )
+    await writeSchedule(connection, { rate: 60, lastSecond: 10 })
 
     // Act
     await operate(connection, 'throttle')
@@ -493,24 +472,12 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Prepare: the previous script (still running on instances of the last deployment) cut now and
     // throttled, leaving the window's end this version estimated at its own cut five seconds ago
     const connection = connect()
-    const [seconds, micros] = (await connection.run((client) => client.time())) as [number, number]
-    const now = Number(seconds) * 1_000 + Number(micros) / 1_000
-    await connection.run((client) =>
-      client.hset(FLEET_SCHEDULE_KEY, {
-        rate: 100,
-        served: 0,
-        at: now,
-        next: 0,
-        grownAt: now,
-        cutAt: now,
-        slow: '0',
-        pausedUntil: 0,
-        lastPause: 0,
-        lastThrottleAt: now,
-        sinceThrottle: 0,
-        windowEndsAt: now - 4_990,
-      }),
-    )
+    await writeSchedule(connection, { rate: 100 }, (now) => ({
+      cutAt: now,
+      lastThrottleAt: now,
+      sinceThrottle: 0,
+      windowEndsAt: now - 4_990,
+    }))
 
     // Act: a throttle in a row
     await operate(connection, 'throttle', { pauseMs: 100 })
