@@ -222,16 +222,23 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeCloseTo((100 + 600) * 0.95)
   })
 
-  it('cuts to what one quota window gave: the successes between two runs of throttles', () => {
-    // Prepare: a cut; 100 successes; a run of throttles in the cooldown; 120 successes
+  // A limiter cut once, then `before` successes, a run of throttles in the cooldown, `between` successes,
+  // and the cooldown over: its next throttle starts a new run.
+  function afterTwoRuns(before: number, between: number): AdaptiveRateLimiter {
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
     limiter.recordThrottle()
     vi.advanceTimersByTime(200)
-    for (let i = 0; i < 100; i++) limiter.recordSuccess()
+    for (let i = 0; i < before; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(100)
     limiter.recordThrottle()
-    for (let i = 0; i < 120; i++) limiter.recordSuccess()
+    for (let i = 0; i < between; i++) limiter.recordSuccess()
     vi.advanceTimersByTime(750)
+    return limiter
+  }
+
+  it('cuts to what one quota window gave: the successes between two runs of throttles', () => {
+    // Prepare: a cut; 100 successes; a run of throttles in the cooldown; 120 successes
+    const limiter = afterTwoRuns(100, 120)
 
     // Act: the first throttle of the next run, after the cooldown
     limiter.recordThrottle()
@@ -242,14 +249,7 @@ describe('AdaptiveRateLimiter', () => {
 
   it('never cuts below half the last second’s successes: they span two quota windows at most', () => {
     // Prepare: a cut; 600 successes; a throttle that ended no window (another limit) in the cooldown; 100 more
-    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
-    limiter.recordThrottle()
-    vi.advanceTimersByTime(200)
-    for (let i = 0; i < 600; i++) limiter.recordSuccess()
-    vi.advanceTimersByTime(100)
-    limiter.recordThrottle()
-    for (let i = 0; i < 100; i++) limiter.recordSuccess()
-    vi.advanceTimersByTime(750)
+    const limiter = afterTwoRuns(600, 100)
 
     // Act
     limiter.recordThrottle()
