@@ -190,8 +190,9 @@ if op == 'throttle' then
     -- A window estimated to end sooner shortens the pause (the end of a window the fleet just overran); it
     -- never lengthens it, for a fleet below its rate, with others spending the quota, paced nothing.
     if afterPause then pause = math.min(${MAX_PAUSE_MS}, math.max(pause, lastPause * 2))
-    -- An estimate before the last cut is an earlier cut's (the previous version cuts without one).
-    elseif windowEndsAt > 0 and windowEndsAt >= cutAt and now - cutAt < ${S.streakMs} then
+    -- An estimate before the last cut is an earlier cut's (the previous version cuts without one), and
+    -- slow start's cut leaves none (0).
+    elseif windowEndsAt >= cutAt and now - cutAt < ${S.streakMs} then
       pause = math.min(pause, math.max(${S.minPauseMs}, windowEndsAt - now))
     end
     if afterPause or now - lastThrottleAt < ${S.streakMs} then
