@@ -168,9 +168,9 @@ if op == 'throttle' then
     end
     -- At a steady pace the window's quota ran out seen / rate into it: what is left of it is the pause the
     -- throttles right after call for (none when the last second gave all it was sent: the window's edge).
-    -- Not so in slow start, whose rate grew all along.
+    -- Not so while slow start grows the rate; once it reached PUB_QPS_LIMIT, the pace is as steady.
     windowEndsAt = 0
-    if not slow and seen > 0 then windowEndsAt = now + 1000 * math.max(0, 1 - seen / rate) end
+    if not growing and seen > 0 then windowEndsAt = now + 1000 * math.max(0, 1 - seen / rate) end
     local target = math.min(rate, seen * ${S.backoffShare})
     -- Too few successes say little of the quota (a quiet fleet): then the cut is to half, unless what it got
     -- is more, for a small fleet's whole share may be a few calls a second. In slow start every slot was
@@ -191,7 +191,7 @@ if op == 'throttle' then
     -- never lengthens it, for a fleet below its rate, with others spending the quota, paced nothing.
     if afterPause then pause = math.min(${MAX_PAUSE_MS}, math.max(pause, lastPause * 2))
     -- An estimate before the last cut is an earlier cut's (the previous version cuts without one), and
-    -- slow start's cut leaves none (0).
+    -- a cut while slow start grew the rate leaves none (0).
     elseif windowEndsAt >= cutAt and now - cutAt < ${S.streakMs} then
       pause = math.min(pause, math.max(${S.minPauseMs}, windowEndsAt - now))
     end

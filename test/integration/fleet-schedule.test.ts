@@ -437,6 +437,21 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs).toBeLessThanOrEqual(20 + 1_000 / next.rate + 10)
   })
 
+  it('pauses throttles in a row only for what is left of the window once slow start reached PUB_QPS_LIMIT', async () => {
+    // Prepare: still in slow start but at the limit, a steady 1,000 calls a second, the last one brought 970
+    const connection = connect()
+    await writeSchedule(connection, { rate: 1_000, lastSecond: 970 }, () => ({ slow: '1' }))
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: about 1000 × (1 − 970 / 1000) = 30 ms, not the 100 ms of a rate still growing
+    expect(next.waitMs).toBeGreaterThan(20)
+    expect(next.waitMs).toBeLessThan(50)
+  })
+
   it('never pauses longer for that estimate: a fleet below its pace may meet a quota others spent', async () => {
     // Prepare: the last second brought 50 calls of the 138 the fleet could have made
     const connection = connect()
