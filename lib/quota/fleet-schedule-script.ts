@@ -60,8 +60,8 @@ export const FLEET_SCHEDULE = {
 } as const
 
 const S = FLEET_SCHEDULE
-/** Longest pause after repeated throttles: a per-second quota's window is spent within a second. */
-const MAX_PAUSE_MS = 1_000
+/** Longest pause after repeated throttles: a longer one, doubled blindly, idles well past the end of the spent window. */
+const MAX_PAUSE_MS = 250
 
 const LUA = `
 if redis.replicate_commands then redis.replicate_commands() end

@@ -381,6 +381,25 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs).toBeLessThan(50)
   })
 
+  it('never pauses longer than a quarter of a second, however many pauses in a row were throttled', async () => {
+    // Prepare: pauses of 100 and 200 ms, each followed by a throttle of the calls after it
+    const connection = connect()
+    await writeSchedule(connection, { rate: 1_000 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await sleep(105)
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    await sleep(205)
+
+    // Act: the next pause would be 400 ms
+    await operate(connection, 'throttle', { pauseMs: 100 })
+    const next = await operate(connection, 'take')
+
+    // Assess: a longer pause would idle past the end of a per-second window spent a moment ago
+    expect(next.waitMs).toBeGreaterThan(200)
+    expect(next.waitMs).toBeLessThanOrEqual(250 + 10)
+  })
+
   it('pauses the whole schedule for throttles in a row, once for throttles that arrive together', async () => {
     // Prepare
     const connection = connect()
