@@ -15,6 +15,8 @@
  * runs of throttles; to half when they are too few to tell), at most once per cooldown; then it climbs
  * back by a few percent a second. Throttles in a row pause the schedule (the quota's window is spent),
  * after a cut at a steady pace only for what that pace says is left of the window; a lone one does not.
+ * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
+ * answer came late (its ticket was due before the pause): with a slow fleet there are many.
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. Successes are
@@ -22,7 +24,8 @@
  * the next `take`), so that the count a cut relies on is the fleet's, not a late part of it.
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
- * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms.
+ * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms,
+ * and for `throttle` the throttled call's ticket (absent when unknown).
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
  * may still raise the rate (so waits may end much sooner than they say), else 0 }.
@@ -71,7 +74,7 @@ local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
-  'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom')
+  'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -89,6 +92,8 @@ local windowEndsAt = tonumber(h[12]) or 0
 -- When the cut that ended slow start came, and from what rate.
 local slowCutAt = tonumber(h[13]) or -1e15
 local slowCutFrom = tonumber(h[14]) or 0
+-- Tickets below this one were due when the last pause began: their calls were made before it.
+local pauseTicket = tonumber(h[15]) or -1
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -187,6 +192,10 @@ if op == 'throttle' then
   -- together make one pause; a throttle of the first calls after a pause doubles the next one.
   if now >= pausedUntil then
     local afterPause = now < pausedUntil + lastPause
+    -- A throttled call made before the pause, whose answer came after it, says nothing of the calls the
+    -- pause held back: only these tell whether the window is still spent.
+    local called = tonumber(ARGV[7])
+    local late = afterPause and called ~= nil and called < pauseTicket
     -- A window estimated to end sooner shortens the pause (the end of a window the fleet just overran); it
     -- never lengthens it, for a fleet below its rate, with others spending the quota, paced nothing.
     if afterPause then pause = math.min(${MAX_PAUSE_MS}, math.max(pause, lastPause * 2))
@@ -195,7 +204,8 @@ if op == 'throttle' then
     elseif windowEndsAt >= cutAt and now - cutAt < ${S.streakMs} then
       pause = math.min(pause, math.max(${S.minPauseMs}, windowEndsAt - now))
     end
-    if afterPause or now - lastThrottleAt < ${S.streakMs} then
+    if not late and (afterPause or now - lastThrottleAt < ${S.streakMs}) then
+      pauseTicket = served
       served = served - pause * rate / 1000
       pausedUntil, lastPause = now + pause, pause
     end
@@ -217,7 +227,8 @@ end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
-  'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom)
+  'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
+  'pauseTicket', pauseTicket)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
   (slow and rate < limit) and 1 or 0 }

@@ -45,6 +45,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   // Whether the fleet's schedule paces this instance now; false while its own limiter stands in.
   #fleetPaces = true
   #reportQueued = false
+  // The ticket of the latest call the schedule let through, sent with a throttle; unknown until its answer.
+  #callTicket: number | undefined
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
@@ -73,6 +75,7 @@ export class SharedRateLimiter implements PubRateLimiter {
       // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
       // lets one call through this way: a batch's concurrent calls wait for their own.
       this.#lastReply = undefined
+      this.#callTicket = undefined
       void this.#run('take', deadline)
       return true
     }
@@ -114,7 +117,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   recordThrottle(): void {
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
     else
-      void this.#run('throttle', Number.POSITIVE_INFINITY).then((reply) => {
+      void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {
         // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
         if (reply !== undefined) return
         this.#standIn()
@@ -182,15 +185,16 @@ export class SharedRateLimiter implements PubRateLimiter {
     return granted === true ? true : Promise.resolve(granted).then(remember)
   }
 
-  async #run(operation: 'take' | 'check' | 'throttle' | 'report', deadline: number, ticket = 0) {
+  // `ticket`: the one a `check` asks about, or the throttled call's (unknown: undefined).
+  async #run(operation: 'take' | 'check' | 'throttle' | 'report', deadline: number, ticket?: number) {
     const successes = this.#unreported
     this.#unreported = 0
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
-    const raw = await this.#options.connection.runScript(
-      FLEET_SCHEDULE_SCRIPT,
-      [this.#options.key],
-      [operation, this.#options.limitQps, Math.floor(maxWaitMs), successes, ticket, this.#options.pauseMs],
-    )
+    const { limitQps, pauseMs } = this.#options
+    const args = [operation, limitQps, Math.floor(maxWaitMs), successes, ticket ?? 0, pauseMs]
+    // The throttled call's ticket goes last, where the previous version of the script reads nothing.
+    if (operation === 'throttle' && ticket !== undefined) args.push(ticket)
+    const raw = await this.#options.connection.runScript(FLEET_SCHEDULE_SCRIPT, [this.#options.key], args)
     if (raw === undefined) {
       this.#unreported += successes
       return undefined
@@ -200,6 +204,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (this.#options.connection.available) this.#fleetPaces = true
     this.#rate = reply.rate
     if (operation === 'report') return reply
+    if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
     this.#lastReply = operation === 'throttle' ? undefined : reply
     this.#lastReplyAt = this.#options.now()
     return reply

@@ -32,17 +32,19 @@ function connect(): RedisConnection {
   return connection
 }
 
+/** An operation's arguments; `called` is the throttled call's ticket. */
+type Operands = Partial<Record<'limit' | 'maxWaitMs' | 'successes' | 'ticket' | 'pauseMs' | 'called', number>>
+
 /** One schedule operation, as an instance with PUB_QPS_LIMIT `limit` sends it. */
 async function operate(
   connection: RedisConnection,
   operation: 'take' | 'check' | 'throttle',
-  { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0 } = {},
+  { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0, called }: Operands = {},
 ) {
-  const raw = await connection.runScript(
-    FLEET_SCHEDULE_SCRIPT,
-    [FLEET_SCHEDULE_KEY],
-    [operation, limit, maxWaitMs, successes, ticket, pauseMs],
-  )
+  const args = [operation, limit, maxWaitMs, successes, ticket, pauseMs]
+  // Sent as this version sends it; the previous one sent no call ticket
+  if (called !== undefined) args.push(called)
+  const raw = await connection.runScript(FLEET_SCHEDULE_SCRIPT, [FLEET_SCHEDULE_KEY], args)
   return readScheduleReply(raw)
 }
 
@@ -379,6 +381,46 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Assess
     expect(next.waitMs).toBeLessThan(50)
+  })
+
+  // A fleet at 1,000 calls a second whose tickets 0–4 were due when throttles in a row paused it for 100 ms
+  // (ticket 5 was handed out after), now just past that pause.
+  async function pastAPause(connection: RedisConnection) {
+    await writeSchedule(connection, { rate: 1_000 })
+    for (let n = 0; n < 5; n++) await operate(connection, 'take')
+    await sleep(10)
+    await operate(connection, 'throttle', { pauseMs: 100, called: 0 })
+    await operate(connection, 'throttle', { pauseMs: 100, called: 1 })
+    const after = await operate(connection, 'take')
+    await sleep(after.waitMs + 10)
+    return after.ticket
+  }
+
+  it('pauses no more for a call made before the pause whose throttled answer came after it', async () => {
+    // Prepare
+    const connection = connect()
+    await pastAPause(connection)
+
+    // Act: ticket 3 was due before the pause began
+    await operate(connection, 'throttle', { pauseMs: 100, called: 3 })
+    const next = await operate(connection, 'take')
+
+    // Assess: no second pause, let alone a doubled one
+    expect(next.waitMs).toBeLessThan(20)
+  })
+
+  it('doubles the pause when a call the pause held back is throttled: the window is still spent', async () => {
+    // Prepare
+    const connection = connect()
+    const heldBack = await pastAPause(connection)
+
+    // Act
+    await operate(connection, 'throttle', { pauseMs: 100, called: heldBack })
+    const next = await operate(connection, 'take')
+
+    // Assess
+    expect(heldBack).toBe(5)
+    expect(next.waitMs).toBeGreaterThan(150)
   })
 
   it('never pauses longer than a quarter of a second, however many pauses in a row were throttled', async () => {

@@ -291,6 +291,46 @@ describe('SharedRateLimiter', () => {
     expect(limiter.rate).toBe(5)
   })
 
+  it('names the throttled call’s ticket, so that the fleet can tell a call made before its pause', async () => {
+    // Prepare: ticket 7, due after a wait that a check confirmed
+    const { connection, calls } = fakeConnection([
+      [1, 7, 30_000, 1_000_000],
+      [1, 7, 0, 1_000_000],
+      [1, 0, 0, 1_000_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+
+    // Assess: the seventh argument, after those the previous version of the script reads
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'check', 'throttle'])
+    expect(calls[2]?.args).toHaveLength(7)
+    expect(calls[2]?.args[6]).toBe(7)
+  })
+
+  it('names no ticket for a call that went before its slot’s answer came', async () => {
+    // Prepare: an answer showing room, so that the next call does not wait for its own
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 2, 0, 1_000_000, 3_000],
+      [1, 0, 0, 1_000_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act: throttled before the answer to its take came back
+    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+
+    // Assess: not ticket 1, the call before
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle'])
+    expect(calls[2]?.args).toHaveLength(6)
+  })
+
   it('goes on at the pace the fleet gave the instance when Redis is lost, not at a burst', async () => {
     // Prepare: 40 calls in the last second, paced by the fleet, each reported
     const answers: Answer[] = Array.from({ length: 80 }, (_, i) => [1, i, 0, 200_000, 0])
