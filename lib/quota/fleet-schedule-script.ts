@@ -25,10 +25,11 @@
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
  * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms,
- * and for `throttle` the throttled call's ticket (absent when unknown).
+ * and a seventh: for `throttle` the throttled call's ticket (absent when unknown), for `take` how many
+ * tickets the caller would take at once (absent: one).
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
- * may still raise the rate (so waits may end much sooner than they say), else 0 }.
+ * may still raise the rate (so waits may end much sooner than they say), else 0, tickets handed out }.
  */
 import type { RedisScript } from '../redis/connection.js'
 
@@ -157,7 +158,7 @@ local function soonest(wait)
   return toLimit + (wait * rate / 1000 - (limit - rate) * ${S.doublingMs / (1000 * Math.LN2)}) * 1000 / limit
 end
 
-local granted, ticket, waitMs = 1, 0, 0
+local granted, ticket, waitMs, block = 1, 0, 0, 0
 if op == 'throttle' then
   if served > nextTicket then served = nextTicket end
   if now - cutAt >= ${S.cooldownMs} then
@@ -217,7 +218,13 @@ elseif op == 'take' then
   if served > nextTicket then served = nextTicket end
   ticket = nextTicket
   waitMs = (ticket - served) * 1000 / rate
-  if soonest(waitMs) > maxWait then granted = 0 else nextTicket = ticket + 1 end
+  if soonest(waitMs) > maxWait then granted = 0
+  else
+    -- Several tickets, for the caller's next calls, only out of slots the fleet left unused since the last
+    -- ticket: they come due one by one at the rate, as any others.
+    block = math.max(1, math.min(tonumber(ARGV[7]) or 1, math.floor(slack)))
+    nextTicket = ticket + block
+  end
 else
   ticket = tonumber(ARGV[5])
   -- A ticket from a schedule since forgotten is due at once rather than never.
@@ -231,7 +238,7 @@ redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTi
   'pauseTicket', pauseTicket)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
-  (slow and rate < limit) and 1 or 0 }
+  (slow and rate < limit) and 1 or 0, block }
 `
 
 /** The script, run by `RedisConnection.runScript` on the one schedule key. */
@@ -253,6 +260,8 @@ export interface ScheduleReply {
   slack: number
   /** In slow start below PUB_QPS_LIMIT: the rate may double every `doublingMs`, so the wait may end sooner. */
   growing: boolean
+  /** Tickets a `take` handed out: `ticket` and the ones after it, each due 1 / rate after the one before. */
+  block: number
 }
 
 /**
@@ -272,7 +281,7 @@ export function soonestEndOfWait(waitMs: number, rate: number, limitQps: number)
 
 /** Reads the script's reply. */
 export function readScheduleReply(reply: unknown): ScheduleReply {
-  const [granted, ticket, waitUs, milliRate, milliSlack, growing] = reply as number[]
+  const [granted, ticket, waitUs, milliRate, milliSlack, growing, block] = reply as number[]
   return {
     granted: granted === 1,
     ticket: ticket ?? 0,
@@ -280,5 +289,7 @@ export function readScheduleReply(reply: unknown): ScheduleReply {
     rate: (milliRate ?? 0) / 1_000,
     slack: (milliSlack ?? 0) / 1_000,
     growing: growing === 1,
+    // The previous version of the script hands out one ticket and does not say so.
+    block: granted === 1 ? (block ?? 1) : 0,
   }
 }

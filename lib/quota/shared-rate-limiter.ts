@@ -25,8 +25,10 @@ export interface SharedRateLimiterOptions {
   pauseMs?: number
   /** Waits up to this long are taken as granted outside slow start; a longer one is re-checked when it ends, in case a throttle slowed the schedule meanwhile. @default 20 */
   recheckAfterMs?: number
-  /** How recent an answer showing room must be for a call to go without waiting for its own. @default 50 */
+  /** How recent an answer showing room must be for a call to go without waiting for its own; also how long slots taken ahead stay usable. @default 50 */
   roomFreshMs?: number
+  /** Slots taken at once, while the fleet has room, for the calls to come: one command for them all. @default 8 */
+  blockSize?: number
   /** The schedule's key. @default FLEET_SCHEDULE_KEY */
   key?: string
   /** Clock in epoch milliseconds, only to turn deadlines into waits. @default Date.now */
@@ -47,12 +49,16 @@ export class SharedRateLimiter implements PubRateLimiter {
   #reportQueued = false
   // The ticket of the latest call the schedule let through, sent with a throttle; unknown until its answer.
   #callTicket: number | undefined
+  // Tickets taken ahead while the fleet had room: the next is `ticket`, due at `dueAt` (performance.now()),
+  // one every `everyMs`, until `until`.
+  #ahead = { ticket: 0, left: 0, dueAt: 0, everyMs: 0, until: 0 }
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
       pauseMs: 100,
       recheckAfterMs: 20,
       roomFreshMs: 50,
+      blockSize: 16,
       key: FLEET_SCHEDULE_KEY,
       now: Date.now,
       ...options,
@@ -71,12 +77,13 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   acquire(deadline: number): boolean | Promise<boolean> {
     if (this.#ownPaces()) return this.#fallback(deadline)
+    if (this.#takeAhead()) return true
     if (this.#fleetHasRoom()) {
       // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
       // lets one call through this way: a batch's concurrent calls wait for their own.
       this.#lastReply = undefined
       this.#callTicket = undefined
-      void this.#run('take', deadline)
+      void this.#run('take', deadline, undefined, this.#options.blockSize)
       return true
     }
     return this.#take(deadline)
@@ -115,6 +122,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   recordThrottle(): void {
+    // Slots taken ahead were the fleet's room, which the quota's spent window just took away.
+    this.#ahead.left = 0
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
     else
       void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {
@@ -139,13 +148,32 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   // Reported within this turn of the event loop, without anyone waiting, since a cut must see the fleet's
   // successes of the last second; a slot taken meanwhile carries them instead (one command, not two).
+  // For roomFreshMs after slots were taken ahead, the take after them carries them.
   #reportSoon(): void {
     if (this.#reportQueued) return
     this.#reportQueued = true
-    setImmediate(() => {
+    const send = () => {
       this.#reportQueued = false
       if (this.#unreported > 0) void this.#run('report', Number.POSITIVE_INFINITY)
-    })
+    }
+    const holdMs = this.#ahead.until - performance.now()
+    if (holdMs > 0) setTimeout(send, holdMs).unref()
+    else setImmediate(send)
+  }
+
+  // A slot taken ahead, if one is due and still fresh: no command at all.
+  #takeAhead(): boolean {
+    const ahead = this.#ahead
+    if (ahead.left === 0) return false
+    // Tickets come due a fraction of a millisecond apart: a millisecond clock would miss most of them.
+    const now = performance.now()
+    if (now > ahead.until) ahead.left = 0
+    if (ahead.left === 0 || now < ahead.dueAt) return false
+    this.#callTicket = ahead.ticket
+    ahead.ticket++
+    ahead.left--
+    ahead.dueAt += ahead.everyMs
+    return true
   }
 
   // Off the latency path while the fleet is far under its rate: this instance's last answer, a moment ago,
@@ -186,14 +214,20 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   // `ticket`: the one a `check` asks about, or the throttled call's (unknown: undefined).
-  async #run(operation: 'take' | 'check' | 'throttle' | 'report', deadline: number, ticket?: number) {
+  async #run(
+    operation: 'take' | 'check' | 'throttle' | 'report',
+    deadline: number,
+    ticket?: number,
+    block = 1,
+  ) {
     const successes = this.#unreported
     this.#unreported = 0
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
     const { limitQps, pauseMs } = this.#options
     const args = [operation, limitQps, Math.floor(maxWaitMs), successes, ticket ?? 0, pauseMs]
-    // The throttled call's ticket goes last, where the previous version of the script reads nothing.
+    // The throttled call's ticket, or a take's block, goes last, where the previous script reads nothing.
     if (operation === 'throttle' && ticket !== undefined) args.push(ticket)
+    if (operation === 'take' && block > 1) args.push(block)
     const raw = await this.#options.connection.runScript(FLEET_SCHEDULE_SCRIPT, [this.#options.key], args)
     if (raw === undefined) {
       this.#unreported += successes
@@ -205,6 +239,17 @@ export class SharedRateLimiter implements PubRateLimiter {
     this.#rate = reply.rate
     if (operation === 'report') return reply
     if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
+    if (reply.block > 1) {
+      const now = performance.now()
+      const everyMs = 1_000 / reply.rate
+      this.#ahead = {
+        ticket: reply.ticket + 1,
+        left: reply.block - 1,
+        dueAt: now + everyMs,
+        everyMs,
+        until: now + this.#options.roomFreshMs,
+      }
+    }
     this.#lastReply = operation === 'throttle' ? undefined : reply
     this.#lastReplyAt = this.#options.now()
     return reply

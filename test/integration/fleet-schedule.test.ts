@@ -32,18 +32,21 @@ function connect(): RedisConnection {
   return connection
 }
 
-/** An operation's arguments; `called` is the throttled call's ticket. */
-type Operands = Partial<Record<'limit' | 'maxWaitMs' | 'successes' | 'ticket' | 'pauseMs' | 'called', number>>
+/** An operation's arguments; `called` is the throttled call's ticket, `block` the tickets a take asks for. */
+type Operands = Partial<
+  Record<'limit' | 'maxWaitMs' | 'successes' | 'ticket' | 'pauseMs' | 'called' | 'block', number>
+>
 
 /** One schedule operation, as an instance with PUB_QPS_LIMIT `limit` sends it. */
 async function operate(
   connection: RedisConnection,
   operation: 'take' | 'check' | 'throttle',
-  { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0, called }: Operands = {},
+  { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0, called, block }: Operands = {},
 ) {
   const args = [operation, limit, maxWaitMs, successes, ticket, pauseMs]
-  // Sent as this version sends it; the previous one sent no call ticket
-  if (called !== undefined) args.push(called)
+  // Sent as this version sends them; the previous one sent neither
+  const seventh = called ?? block
+  if (seventh !== undefined) args.push(seventh)
   const raw = await connection.runScript(FLEET_SCHEDULE_SCRIPT, [FLEET_SCHEDULE_KEY], args)
   return readScheduleReply(raw)
 }
@@ -112,6 +115,37 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Assess
     expect(few.rate).toBeCloseTo(20 + 2 * Math.LN2 * 10, 1)
     expect(many.rate).toBe(500)
+  })
+
+  it('hands out several tickets at once only out of slots the fleet left unused, due one by one', async () => {
+    // Prepare: 1,000 calls a second, 30 ms without a ticket handed out
+    const connection = connect()
+    await writeSchedule(connection, { rate: 1_000 })
+    await sleep(30)
+
+    // Act
+    const block = await operate(connection, 'take', { block: 16 })
+    const next = await operate(connection, 'take', { block: 16 })
+
+    // Assess: the next caller, with no room left, gets one ticket behind the 16, due 16 ms after them
+    expect([block.ticket, block.block, block.waitMs]).toEqual([0, 16, 0])
+    expect([next.ticket, next.block]).toEqual([16, 1])
+    expect(next.waitMs).toBeGreaterThan(12)
+    expect(next.waitMs).toBeLessThanOrEqual(16)
+  })
+
+  it('hands out no more tickets at once than the fleet left unused', async () => {
+    // Prepare: 1,000 calls a second, 5 ms without a ticket handed out
+    const connection = connect()
+    await writeSchedule(connection, { rate: 1_000 })
+    await sleep(5)
+
+    // Act
+    const block = await operate(connection, 'take', { block: 16 })
+
+    // Assess
+    expect(block.block).toBeGreaterThanOrEqual(5)
+    expect(block.block).toBeLessThan(16)
   })
 
   it('refuses at once, reserving nothing, a slot past the longest acceptable wait, saying when to come back', async () => {

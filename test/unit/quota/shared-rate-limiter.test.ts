@@ -432,6 +432,119 @@ describe('SharedRateLimiter', () => {
     expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
   })
 
+  // A limiter that took a block of 16 slots ahead, a millisecond apart (1,000/s), calling on the first.
+  async function withSlotsAhead(more: Answer[] = []) {
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 20_000],
+      [1, 2, 0, 1_000_000, 20_000, 0, 16] as unknown as Answer,
+      ...more,
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
+    await vi.advanceTimersByTimeAsync(0)
+    return { limiter, calls }
+  }
+
+  it('takes slots ahead while the fleet has room, and calls on them with no command at all', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead()
+
+    // Act: the next 15 calls, a millisecond apart
+    const granted = []
+    for (let n = 0; n < 15; n++) {
+      await vi.advanceTimersByTimeAsync(1)
+      granted.push(limiter.acquire(Date.now() + 1_000))
+    }
+
+    // Assess: the block asked for in the take's seventh argument
+    expect(granted).toEqual(Array(15).fill(true))
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
+    expect(calls[1]?.args[6]).toBe(16)
+  })
+
+  it('calls on a slot taken ahead only once it is due at the fleet’s rate', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([[1, 18, 0, 1_000_000, 0]])
+
+    // Act: at once, before the next slot is due
+    limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'take'])
+  })
+
+  it('forgets slots taken ahead once they are older than an answer showing room may be', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([[1, 18, 0, 1_000_000, 0]])
+
+    // Act
+    await vi.advanceTimersByTimeAsync(60)
+    await settle(limiter, Date.now() + 1_000)
+
+    // Assess: a take, and a call that waited for its answer
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'take'])
+  })
+
+  it('lets the take after the slots taken ahead carry their successes, not a report per call', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([[1, 18, 0, 1_000_000, 20_000]])
+    limiter.recordSuccess()
+
+    // Act: 15 calls on the slots ahead, each a success, then one more
+    for (let n = 0; n < 15; n++) {
+      await vi.advanceTimersByTimeAsync(1)
+      limiter.acquire(Date.now() + 1_000)
+      limiter.recordSuccess()
+    }
+    await vi.advanceTimersByTimeAsync(1)
+    limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['take', 0],
+      ['take', 16],
+    ])
+  })
+
+  it('still reports those successes when no call comes for them to ride with', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([[1, 0, 0, 1_000_000]])
+
+    // Act
+    limiter.recordSuccess()
+    await vi.advanceTimersByTimeAsync(49)
+    const before = calls.length
+    await vi.advanceTimersByTimeAsync(2)
+
+    // Assess: within the 50 ms an answer showing room stays fresh
+    expect(before).toBe(2)
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['take', 0],
+      ['report', 1],
+    ])
+  })
+
+  it('drops the slots taken ahead when IoT throttles: the room they came from is gone', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([
+      [1, 0, 0, 500_000],
+      [1, 18, 2_000, 500_000, -1_000],
+    ])
+
+    // Act
+    limiter.recordThrottle()
+    await vi.advanceTimersByTimeAsync(1)
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(next).toBeInstanceOf(Promise)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle', 'take'])
+    await vi.runAllTimersAsync()
+  })
+
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
     const { connection } = fakeConnection([
