@@ -7,7 +7,8 @@
  *
  * Prints, per scenario: goodput (deliveries per full second while overloaded, as a share of the quota),
  * wasted calls (throttled / all Pub calls), 429s returned, messages lost and duplicated, latency from
- * arrival p50/p99, and Redis round trips per message. Writes bench/results/scale.json.
+ * arrival p50/p99, and Redis round trips per message. Writes bench/results/scale.json and its chart,
+ * scale.svg.
  *
  * Settings (environment): BENCH_QUOTA (default 200), BENCH_SECONDS (offered load, default 4),
  * BENCH_SIZES (default 8,64,200), BENCH_OVERLOADS (default 2,4), BENCH_LIMITS (known,unknown),
@@ -19,6 +20,7 @@ import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { FLEET_SCHEDULE_KEY } from '../lib/quota/fleet-schedule-script.js'
 import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js'
+import { scaleChart } from './scale-chart.js'
 import type { FleetReport } from './scale-fleet.js'
 import { forkEmulator, machine, percentile } from './support.js'
 
@@ -192,4 +194,5 @@ await writeFile(
   'bench/results/scale.json',
   `${JSON.stringify({ benchmark: 'scale', machine: machine(), quotaQps: quota, offeredSeconds: seconds, functionTimeoutSeconds: timeoutSeconds, rows }, null, 2)}\n`,
 )
+await writeFile('bench/results/scale.svg', scaleChart(rows, quota))
 console.log(`machine: ${machine()}`)
