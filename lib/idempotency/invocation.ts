@@ -2,12 +2,13 @@
  * One invocation's idempotency: which of its messages carry keys, and a publisher that publishes each
  * keyed message at most once, across the fleet (Redis) or this instance (memory).
  */
-import { IdempotencyKeyReusedError } from '../errors.js'
+
 import type { PubParameters } from '../iot/pub-parameters.js'
 import type { Publisher } from '../iot/publisher.js'
 import type { PublishRequest } from '../message/publish-request.js'
 import type { CloudEvent } from '../triggers/eventbridge.js'
 import type { Inbound } from '../triggers/inbound.js'
+import { IdempotencyKeyReusedError } from './errors.js'
 import {
   ACCOUNT_SCOPE,
   httpKeySources,

@@ -3,17 +3,10 @@
  * claim the key, publish, record the answer; or answer from the record without publishing.
  */
 import { randomUUID } from 'node:crypto'
-import {
-  GatewayError,
-  IdempotencyKeyInProgressError,
-  IdempotencyKeyReusedError,
-  InternalError,
-  MessageRejectedError,
-  PublishUncertainError,
-  UpstreamTimeoutError,
-} from '../errors.js'
+import { GatewayError, InternalError, MessageRejectedError, UpstreamTimeoutError } from '../errors.js'
 import type { PublishResult } from '../iot/publisher.js'
 import { describeError, type Logger } from '../log.js'
+import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError, PublishUncertainError } from './errors.js'
 import type { MessageIdentity } from './keys.js'
 import type { IdempotencyRecord, IdempotencyStore } from './store.js'
 

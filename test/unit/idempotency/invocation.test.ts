@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { IdempotencyKeyReusedError, UpstreamUnavailableError } from '../../../lib/errors.js'
+import { UpstreamUnavailableError } from '../../../lib/errors.js'
+import { IdempotencyKeyReusedError } from '../../../lib/idempotency/errors.js'
 import { createInvocationIdempotency, type KeyedRequest } from '../../../lib/idempotency/invocation.js'
 import { MemoryIdempotencyStore } from '../../../lib/idempotency/memory-store.js'
 import type { PubParameters } from '../../../lib/iot/pub-parameters.js'

@@ -2,16 +2,18 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigurationError,
-  IdempotencyKeyInProgressError,
-  IdempotencyKeyReusedError,
   InternalError,
   MessageRejectedError,
-  PublishUncertainError,
   ThrottledError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../../lib/errors.js'
+import {
+  IdempotencyKeyInProgressError,
+  IdempotencyKeyReusedError,
+  PublishUncertainError,
+} from '../../../lib/idempotency/errors.js'
 import type { MessageIdentity } from '../../../lib/idempotency/keys.js'
 import { MemoryIdempotencyStore } from '../../../lib/idempotency/memory-store.js'
 import { mayHaveBeenPublished, publishOnce } from '../../../lib/idempotency/publish-once.js'
