@@ -2,6 +2,7 @@
  * Failures the emulator can be told to produce, for one call, N calls or a while: the ways IoT
  * Platform and the network between really fail.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** One way of failing a request. */
 export type Fault =
@@ -110,5 +111,25 @@ export class FaultSchedule {
   /** Forgets every fault. */
   clear(): void {
     this.#entries.length = 0
+  }
+}
+
+/** Answers a call as the fault says: a canned answer, a reset connection, or nothing at all. */
+export function applyFault(fault: Fault, request: IncomingMessage, response: ServerResponse): void {
+  switch (fault.kind) {
+    case 'answer':
+      response.writeHead(fault.status, {
+        'content-type': fault.contentType ?? 'application/json;charset=utf-8',
+        ...fault.headers,
+      })
+      response.end(fault.body)
+      return
+    case 'reset':
+      request.socket.resetAndDestroy()
+      return
+    case 'hang':
+    case 'delay':
+      // Left unanswered: the caller's timeout, or the emulator's stop, ends it.
+      return
   }
 }

@@ -8,7 +8,14 @@ import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Authenticator, type EmulatorCredentials } from './authentication.js'
-import { type Fault, FaultSchedule, type FaultSpan, type PendingFault, THROTTLE_ANSWERS } from './faults.js'
+import {
+  applyFault,
+  type Fault,
+  FaultSchedule,
+  type FaultSpan,
+  type PendingFault,
+  THROTTLE_ANSWERS,
+} from './faults.js'
 import { type DeliveredMessage, deviceOfTopic, isRefusal, type PubRefusal, readPub } from './pub-api.js'
 import { type Acs3Request, decodeQuery } from './signature-v3.js'
 
@@ -236,25 +243,6 @@ export class IotEmulator extends EventEmitter<{ message: [DeliveredMessage]; thr
       return refuse(200, 'iot.device.NotExistedDevice', 'The specified device does not exist.')
     }
     return undefined
-  }
-}
-
-function applyFault(fault: Fault, request: IncomingMessage, response: ServerResponse): void {
-  switch (fault.kind) {
-    case 'answer':
-      response.writeHead(fault.status, {
-        'content-type': fault.contentType ?? 'application/json;charset=utf-8',
-        ...fault.headers,
-      })
-      response.end(fault.body)
-      return
-    case 'reset':
-      request.socket.resetAndDestroy()
-      return
-    case 'hang':
-    case 'delay':
-      // Left unanswered: the caller's timeout, or the emulator's stop, ends it.
-      return
   }
 }
 
