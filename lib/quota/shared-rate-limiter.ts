@@ -27,7 +27,7 @@ export interface SharedRateLimiterOptions {
   recheckAfterMs?: number
   /** How recent an answer showing room must be for a call to go without waiting for its own; also how long slots taken ahead stay usable. @default 50 */
   roomFreshMs?: number
-  /** Slots taken at once, while the fleet has room, for the calls to come: one command for them all. @default 8 */
+  /** Slots taken at once, while the fleet has room, for the calls to come: one command for them all. @default 16 */
   blockSize?: number
   /** The schedule's key. @default FLEET_SCHEDULE_KEY */
   key?: string
@@ -79,8 +79,9 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (this.#ownPaces()) return this.#fallback(deadline)
     if (this.#takeAhead()) return true
     if (this.#fleetHasRoom()) {
-      // The slot is still taken from the schedule, but the call does not wait for the answer. An answer
-      // lets one call through this way: a batch's concurrent calls wait for their own.
+      // The slot is still taken from the schedule, but the call does not wait for the answer, which may
+      // bring slots for the next calls. An answer lets one call through this way: a batch's concurrent
+      // calls wait for their own.
       this.#lastReply = undefined
       this.#callTicket = undefined
       void this.#run('take', deadline, undefined, this.#options.blockSize)
@@ -122,8 +123,9 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   recordThrottle(): void {
-    // Slots taken ahead were the fleet's room, which the quota's spent window just took away.
-    this.#ahead.left = 0
+    // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
+    // successes they held back are news a cut needs.
+    this.#ahead = { ...this.#ahead, left: 0, until: 0 }
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
     else
       void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {

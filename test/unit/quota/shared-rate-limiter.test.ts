@@ -527,6 +527,23 @@ describe('SharedRateLimiter', () => {
     ])
   })
 
+  it('reports successes at once again after a throttle: the cut needs them', async () => {
+    // Prepare
+    const { limiter, calls } = await withSlotsAhead([
+      [1, 0, 0, 500_000],
+      [1, 0, 0, 500_000],
+    ])
+    limiter.recordThrottle()
+    await vi.advanceTimersByTimeAsync(0)
+
+    // Act
+    limiter.recordSuccess()
+    await vi.advanceTimersByTimeAsync(0)
+
+    // Assess
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle', 'report'])
+  })
+
   it('drops the slots taken ahead when IoT throttles: the room they came from is gone', async () => {
     // Prepare
     const { limiter, calls } = await withSlotsAhead([
