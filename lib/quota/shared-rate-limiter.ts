@@ -47,6 +47,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   // Whether the fleet's schedule paces this instance now; false while its own limiter stands in.
   #fleetPaces = true
   #reportQueued = false
+  // A report held back while slots taken ahead last; a throttle sends the successes at once instead.
+  #heldReport: NodeJS.Timeout | undefined
   // The ticket of the latest call the schedule let through, sent with a throttle; unknown until its answer.
   #callTicket: number | undefined
   // Tickets taken ahead while the fleet had room: the next is `ticket`, due at `dueAt` (performance.now()),
@@ -126,6 +128,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
     // successes they held back are news a cut needs.
     this.#ahead = { ...this.#ahead, left: 0, until: 0 }
+    clearTimeout(this.#heldReport)
+    this.#reportQueued = false
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
     else
       void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {
@@ -159,7 +163,7 @@ export class SharedRateLimiter implements PubRateLimiter {
       if (this.#unreported > 0) void this.#run('report', Number.POSITIVE_INFINITY)
     }
     const holdMs = this.#ahead.until - performance.now()
-    if (holdMs > 0) setTimeout(send, holdMs).unref()
+    if (holdMs > 0) this.#heldReport = setTimeout(send, holdMs).unref()
     else setImmediate(send)
   }
 

@@ -533,15 +533,21 @@ describe('SharedRateLimiter', () => {
       [1, 0, 0, 500_000],
       [1, 0, 0, 500_000],
     ])
+    limiter.recordSuccess()
     limiter.recordThrottle()
     await vi.advanceTimersByTimeAsync(0)
 
-    // Act
+    // Act: one success held back before the throttle, which carries it; one after
     limiter.recordSuccess()
     await vi.advanceTimersByTimeAsync(0)
 
     // Assess
-    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle', 'report'])
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['take', 0],
+      ['throttle', 1],
+      ['report', 1],
+    ])
   })
 
   it('drops the slots taken ahead when IoT throttles: the room they came from is gone', async () => {
