@@ -52,6 +52,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   // Tickets taken ahead while the fleet had room: the next is `ticket`, due at `dueAt` (performance.now()),
   // one every `everyMs`, until `until`.
   #ahead = { ticket: 0, left: 0, dueAt: 0, everyMs: 0, until: 0 }
+  // Throttles recorded so far: a block whose answer comes after one was taken while the fleet still had room.
+  #throttles = 0
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
@@ -124,6 +126,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   recordThrottle(): void {
     // Slots taken ahead were the fleet's room, which the quota's spent window just took away.
     this.#ahead.left = 0
+    this.#throttles++
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
     else
       void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {
@@ -222,6 +225,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   ) {
     const successes = this.#unreported
     this.#unreported = 0
+    const throttles = this.#throttles
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
     const { limitQps, pauseMs } = this.#options
     const args = [operation, limitQps, Math.floor(maxWaitMs), successes, ticket ?? 0, pauseMs]
@@ -239,7 +243,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     this.#rate = reply.rate
     if (operation === 'report') return reply
     if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
-    if (reply.block > 1) {
+    // A throttle recorded while the block was on its way (its own call's, say) took that room away.
+    if (reply.block > 1 && this.#throttles === throttles) {
       const now = performance.now()
       const everyMs = 1_000 / reply.rate
       this.#ahead = {

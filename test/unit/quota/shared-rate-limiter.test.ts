@@ -545,6 +545,29 @@ describe('SharedRateLimiter', () => {
     await vi.runAllTimersAsync()
   })
 
+  it('takes no slots ahead from an answer that came after IoT throttled the call it was for', async () => {
+    // Prepare: an answer showing room, so that the next call takes a block without waiting for it
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 20_000],
+      [1, 2, 0, 1_000_000, 20_000, 0, 16] as unknown as Answer,
+      [1, 0, 0, 500_000],
+      [1, 18, 2_000, 500_000, -1_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
+
+    // Act: throttled before the block's answer came back
+    limiter.recordThrottle()
+    await vi.advanceTimersByTimeAsync(1)
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: the room the block came from is gone, as when the throttle comes after its answer
+    expect(next).toBeInstanceOf(Promise)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle', 'take'])
+    await vi.runAllTimersAsync()
+  })
+
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
     const { connection } = fakeConnection([
