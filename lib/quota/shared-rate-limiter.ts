@@ -172,6 +172,12 @@ export class SharedRateLimiter implements PubRateLimiter {
     const now = performance.now()
     if (now > ahead.until) ahead.left = 0
     if (ahead.left === 0 || now < ahead.dueAt) return false
+    // Slots that came due while no call took them are gone, as the schedule's are: calls coming together
+    // after a while must not burst on all of them at once, past the fleet's rate.
+    const missed = Math.min(ahead.left - 1, Math.floor((now - ahead.dueAt) / ahead.everyMs))
+    ahead.ticket += missed
+    ahead.left -= missed
+    ahead.dueAt += missed * ahead.everyMs
     this.#callTicket = ahead.ticket
     ahead.ticket++
     ahead.left--

@@ -568,6 +568,23 @@ describe('SharedRateLimiter', () => {
     await vi.runAllTimersAsync()
   })
 
+  it('calls on slots taken ahead no faster than they come due, however long no call came for them', async () => {
+    // Prepare
+    const { limiter } = await withSlotsAhead([
+      [1, 18, 16_000, 1_000_000, -15_000],
+      [1, 19, 17_000, 1_000_000, -16_000],
+    ])
+
+    // Act: 40 ms later, a batch of 15 calls at once
+    await vi.advanceTimersByTimeAsync(40)
+    const granted = Array.from({ length: 15 }, () => limiter.acquire(Date.now() + 1_000))
+
+    // Assess: the slot due now, and the one call an answer showing room lets through; not 15 at once
+    // (slots that came due unused are gone, as the fleet's schedule banks none)
+    expect(granted.filter((slot) => slot === true).length).toBeLessThanOrEqual(2)
+    await vi.runAllTimersAsync()
+  })
+
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
     const { connection } = fakeConnection([
