@@ -214,6 +214,8 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   #fallback(deadline: number): boolean | Promise<boolean> {
     this.#standIn()
+    // The call has no ticket: one from before the outage would pass it for a call made before a pause since.
+    this.#callTicket = undefined
     const granted = this.#options.fallback.acquire(deadline)
     const remember = (ok: boolean) => {
       if (!ok) this.#retryAfterMs = this.#options.fallback.retryAfterMs

@@ -585,6 +585,27 @@ describe('SharedRateLimiter', () => {
     await vi.runAllTimersAsync()
   })
 
+  it('names no ticket for a call its own limiter let through while Redis was unavailable', async () => {
+    // Prepare: ticket 7 from the fleet, then a call paced by the own limiter during an outage
+    const { connection, calls } = fakeConnection([
+      [1, 7, 0, 1_000_000],
+      [1, 0, 0, 1_000_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    ;(connection as { available: boolean }).available = false
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act: Redis is back when IoT throttles that call
+    ;(connection as { available: boolean }).available = true
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+
+    // Assess: not ticket 7, a call made before the outage
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'throttle'])
+    expect(calls[1]?.args).toHaveLength(6)
+  })
+
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
     const { connection } = fakeConnection([
