@@ -194,9 +194,10 @@ if op == 'throttle' then
   if now >= pausedUntil then
     local afterPause = now < pausedUntil + lastPause
     -- A throttled call made before the pause, whose answer came after it, says nothing of the calls the
-    -- pause held back: only these tell whether the window is still spent.
+    -- pause held back: only these tell whether the window is still spent. Nor does it start a pause when
+    -- it comes later still: the pause answered for its window.
     local called = tonumber(ARGV[7])
-    local late = afterPause and called ~= nil and called < pauseTicket
+    local late = called ~= nil and called < pauseTicket
     -- A window estimated to end sooner shortens the pause (the end of a window the fleet just overran); it
     -- never lengthens it, for a fleet below its rate, with others spending the quota, paced nothing.
     if afterPause then pause = math.min(${MAX_PAUSE_MS}, math.max(pause, lastPause * 2))

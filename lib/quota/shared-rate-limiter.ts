@@ -54,6 +54,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   // Tickets taken ahead while the fleet had room: the next is `ticket`, due at `dueAt` (performance.now()),
   // one every `everyMs`, until `until`.
   #ahead = { ticket: 0, left: 0, dueAt: 0, everyMs: 0, until: 0 }
+  // Throttles recorded so far: a block whose answer comes after one was taken while the fleet still had room.
+  #throttles = 0
 
   constructor(options: SharedRateLimiterOptions) {
     this.#options = {
@@ -128,6 +130,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
     // successes they held back are news a cut needs.
     this.#ahead = { ...this.#ahead, left: 0, until: 0 }
+    this.#throttles++
     clearTimeout(this.#heldReport)
     this.#reportQueued = false
     if (this.#ownPaces()) this.#options.fallback.recordThrottle()
@@ -175,6 +178,12 @@ export class SharedRateLimiter implements PubRateLimiter {
     const now = performance.now()
     if (now > ahead.until) ahead.left = 0
     if (ahead.left === 0 || now < ahead.dueAt) return false
+    // Slots that came due while no call took them are gone, as the schedule's are: calls coming together
+    // after a while must not burst on all of them at once, past the fleet's rate.
+    const missed = Math.min(ahead.left - 1, Math.floor((now - ahead.dueAt) / ahead.everyMs))
+    ahead.ticket += missed
+    ahead.left -= missed
+    ahead.dueAt += missed * ahead.everyMs
     this.#callTicket = ahead.ticket
     ahead.ticket++
     ahead.left--
@@ -211,6 +220,8 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   #fallback(deadline: number): boolean | Promise<boolean> {
     this.#standIn()
+    // The call has no ticket: one from before the outage would pass it for a call made before a pause since.
+    this.#callTicket = undefined
     const granted = this.#options.fallback.acquire(deadline)
     const remember = (ok: boolean) => {
       if (!ok) this.#retryAfterMs = this.#options.fallback.retryAfterMs
@@ -228,6 +239,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   ) {
     const successes = this.#unreported
     this.#unreported = 0
+    const throttles = this.#throttles
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
     const { limitQps, pauseMs } = this.#options
     const args = [operation, limitQps, Math.floor(maxWaitMs), successes, ticket ?? 0, pauseMs]
@@ -245,7 +257,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     this.#rate = reply.rate
     if (operation === 'report') return reply
     if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
-    if (reply.block > 1) {
+    // A throttle recorded while the block was on its way (its own call's, say) took that room away.
+    if (reply.block > 1 && this.#throttles === throttles) {
       const now = performance.now()
       const everyMs = 1_000 / reply.rate
       this.#ahead = {

@@ -443,6 +443,22 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(next.waitMs).toBeLessThan(20)
   })
 
+  it('pauses no more for late answers to calls made before the pause, however long after it they trail', async () => {
+    // Prepare: one late answer 50 ms after the pause, within the 100 ms that follow it
+    const connection = connect()
+    await pastAPause(connection)
+    await sleep(50)
+    await operate(connection, 'throttle', { pauseMs: 100, called: 2 })
+    await sleep(50)
+
+    // Act: another one, past those 100 ms, but less than 100 ms after the one before
+    await operate(connection, 'throttle', { pauseMs: 100, called: 3 })
+    const next = await operate(connection, 'take')
+
+    // Assess: no new pause for two throttles "in a row" of calls the first pause already answered for
+    expect(next.waitMs).toBeLessThan(20)
+  })
+
   it('doubles the pause when a call the pause held back is throttled: the window is still spent', async () => {
     // Prepare
     const connection = connect()

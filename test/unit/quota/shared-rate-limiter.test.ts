@@ -568,6 +568,67 @@ describe('SharedRateLimiter', () => {
     await vi.runAllTimersAsync()
   })
 
+  it('takes no slots ahead from an answer that came after IoT throttled the call it was for', async () => {
+    // Prepare: an answer showing room, so that the next call takes a block without waiting for it
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 1_000_000, 20_000],
+      [1, 2, 0, 1_000_000, 20_000, 0, 16] as unknown as Answer,
+      [1, 0, 0, 500_000],
+      [1, 18, 2_000, 500_000, -1_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
+
+    // Act: throttled before the block's answer came back
+    limiter.recordThrottle()
+    await vi.advanceTimersByTimeAsync(1)
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: the room the block came from is gone, as when the throttle comes after its answer
+    expect(next).toBeInstanceOf(Promise)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'throttle', 'take'])
+    await vi.runAllTimersAsync()
+  })
+
+  it('calls on slots taken ahead no faster than they come due, however long no call came for them', async () => {
+    // Prepare
+    const { limiter } = await withSlotsAhead([
+      [1, 18, 16_000, 1_000_000, -15_000],
+      [1, 19, 17_000, 1_000_000, -16_000],
+    ])
+
+    // Act: 40 ms later, a batch of 15 calls at once
+    await vi.advanceTimersByTimeAsync(40)
+    const granted = Array.from({ length: 15 }, () => limiter.acquire(Date.now() + 1_000))
+
+    // Assess: the slot due now, and the one call an answer showing room lets through; not 15 at once
+    // (slots that came due unused are gone, as the fleet's schedule banks none)
+    expect(granted.filter((slot) => slot === true).length).toBeLessThanOrEqual(2)
+    await vi.runAllTimersAsync()
+  })
+
+  it('names no ticket for a call its own limiter let through while Redis was unavailable', async () => {
+    // Prepare: ticket 7 from the fleet, then a call paced by the own limiter during an outage
+    const { connection, calls } = fakeConnection([
+      [1, 7, 0, 1_000_000],
+      [1, 0, 0, 1_000_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    ;(connection as { available: boolean }).available = false
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act: Redis is back when IoT throttles that call
+    ;(connection as { available: boolean }).available = true
+    limiter.recordThrottle()
+    await vi.runAllTimersAsync()
+
+    // Assess: not ticket 7, a call made before the outage
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'throttle'])
+    expect(calls[1]?.args).toHaveLength(6)
+  })
+
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
     const { connection } = fakeConnection([
