@@ -21,7 +21,8 @@
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
- * the next `take`), so that the count a cut relies on is the fleet's, not a late part of it.
+ * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
+ * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
  *
  * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
  * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms,

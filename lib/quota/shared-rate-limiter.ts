@@ -14,6 +14,9 @@ import {
 } from './fleet-schedule-script.js'
 import type { PubRateLimiter } from './pub-rate-limiter.js'
 
+/** Successes older than this say nothing of the fleet's last second, which is what a cut counts. */
+const STALE_SUCCESS_MS = 1_000
+
 /** Settings of the shared limiter. */
 export interface SharedRateLimiterOptions {
   connection: RedisConnection
@@ -42,6 +45,8 @@ export class SharedRateLimiter implements PubRateLimiter {
   #retryAfterMs: number | undefined
   // Successes not yet reported (a report lost to an outage rides along with the next operation).
   #unreported = 0
+  // When the oldest of them came (performance.now()): a frozen instance may carry them long after.
+  #unreportedSince = 0
   #lastReply: ScheduleReply | undefined
   #lastReplyAt = Number.NEGATIVE_INFINITY
   // Whether the fleet's schedule paces this instance now; false while its own limiter stands in.
@@ -149,6 +154,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (this.#ownPaces()) this.#options.fallback.recordSuccess()
     else {
       // Only successes the fleet paced: an outage's, sent when Redis is back, would burst its slow start.
+      if (this.#unreported === 0) this.#unreportedSince = performance.now()
       this.#unreported++
       this.#options.fallback.observeSuccess()
       this.#reportSoon()
@@ -163,11 +169,18 @@ export class SharedRateLimiter implements PubRateLimiter {
     this.#reportQueued = true
     const send = () => {
       this.#reportQueued = false
-      if (this.#unreported > 0) void this.#run('report', Number.POSITIVE_INFINITY)
+      if (this.#takeUnreported() > 0) void this.#run('report', Number.POSITIVE_INFINITY)
     }
     const holdMs = this.#ahead.until - performance.now()
     if (holdMs > 0) this.#heldReport = setTimeout(send, holdMs).unref()
     else setImmediate(send)
+  }
+
+  // The successes not reported yet, unless they are older than the last second a cut counts: on FC an
+  // instance frozen after its answer sends them when it next runs, and slow start would grow with them.
+  #takeUnreported(): number {
+    if (performance.now() - this.#unreportedSince > STALE_SUCCESS_MS) this.#unreported = 0
+    return this.#unreported
   }
 
   // A slot taken ahead, if one is due and still fresh: no command at all.
@@ -237,7 +250,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     ticket?: number,
     block = 1,
   ) {
-    const successes = this.#unreported
+    const since = this.#unreportedSince
+    const successes = this.#takeUnreported()
     this.#unreported = 0
     const throttles = this.#throttles
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
@@ -248,7 +262,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (operation === 'take' && block > 1) args.push(block)
     const raw = await this.#options.connection.runScript(FLEET_SCHEDULE_SCRIPT, [this.#options.key], args)
     if (raw === undefined) {
-      this.#unreported += successes
+      if (successes > 0) [this.#unreported, this.#unreportedSince] = [this.#unreported + successes, since]
       return undefined
     }
     const reply: ScheduleReply = readScheduleReply(raw)

@@ -261,6 +261,28 @@ describe('SharedRateLimiter', () => {
     ])
   })
 
+  it('drops successes older than the last second rather than count them in the fleet’s current one', async () => {
+    // Prepare: a success, then the instance frozen (as FC does after the answer) for a minute
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 10_000],
+      [1, 2, 0, 10_000],
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    limiter.recordSuccess()
+    const thawed = vi.spyOn(performance, 'now').mockReturnValue(performance.now() + 60_000)
+
+    // Act: the next invocation
+    await settle(limiter, Date.now() + 1_000)
+    thawed.mockRestore()
+
+    // Assess
+    expect(calls.map((call) => [call.operation, call.args[3]])).toEqual([
+      ['take', 0],
+      ['take', 0],
+    ])
+  })
+
   it('does not send the fleet, when Redis is back, the successes its own limiter paced during the outage', async () => {
     // Prepare: 100 successes while Redis was unavailable
     const { connection, calls } = fakeConnection([[1, 1, 0, 10_000]], false)
