@@ -17,6 +17,9 @@ import type { PubRateLimiter } from './pub-rate-limiter.js'
 /** Successes older than this say nothing of the fleet's last second, which is what a cut counts. */
 const STALE_SUCCESS_MS = 1_000
 
+/** How late a slot taken ahead may still be called on; older ones are gone. */
+const AHEAD_LATE_MS = 10
+
 /** Settings of the shared limiter. */
 export interface SharedRateLimiterOptions {
   connection: RedisConnection
@@ -192,8 +195,10 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (now > ahead.until) ahead.left = 0
     if (ahead.left === 0 || now < ahead.dueAt) return false
     // Slots that came due while no call took them are gone, as the schedule's are: calls coming together
-    // after a while must not burst on all of them at once, past the fleet's rate.
-    const missed = Math.min(ahead.left - 1, Math.floor((now - ahead.dueAt) / ahead.everyMs))
+    // after a while must not burst on all of them at once, past the fleet's rate. A few milliseconds late
+    // (a caller slower than a fast fleet's rate) a slot still serves, shifted by less than a call's jitter.
+    const lateSlots = Math.floor((now - AHEAD_LATE_MS - ahead.dueAt) / ahead.everyMs)
+    const missed = Math.max(0, Math.min(ahead.left - 1, lateSlots))
     ahead.ticket += missed
     ahead.left -= missed
     ahead.dueAt += missed * ahead.everyMs

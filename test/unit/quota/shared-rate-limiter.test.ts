@@ -630,6 +630,29 @@ describe('SharedRateLimiter', () => {
     await vi.runAllTimersAsync()
   })
 
+  it('calls on a slot taken ahead a few milliseconds after it came due: a sequential caller slower than the rate', async () => {
+    // Prepare: 16 slots 0.01 ms apart (100,000/s), all due within 0.2 ms
+    const { connection, calls } = fakeConnection([
+      [1, 1, 0, 100_000_000, 20_000],
+      [1, 2, 0, 100_000_000, 20_000, 0, 16] as unknown as Answer,
+    ])
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    limiter.acquire(Date.now() + 1_000)
+    await vi.advanceTimersByTimeAsync(0)
+
+    // Act: a call every 0.6 ms
+    const granted = []
+    for (let n = 0; n < 15; n++) {
+      await vi.advanceTimersByTimeAsync(0.6)
+      granted.push(limiter.acquire(Date.now() + 1_000))
+    }
+
+    // Assess: all within 10 ms of their slots, with no command
+    expect(granted).toEqual(Array(15).fill(true))
+    expect(calls).toHaveLength(2)
+  })
+
   it('names no ticket for a call its own limiter let through while Redis was unavailable', async () => {
     // Prepare: ticket 7 from the fleet, then a call paced by the own limiter during an outage
     const { connection, calls } = fakeConnection([
