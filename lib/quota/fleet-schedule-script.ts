@@ -13,7 +13,7 @@
  * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
  * under what one quota window gave the fleet (the successes reported in the last second, or between two
  * runs of throttles; to half when they are too few to tell), at most once per cooldown; then it climbs
- * back by a few percent a second, a tenth of that near what the cut found one window gave. Throttles in
+ * back by a few percent a second, a tenth of that near the rate IoT last throttled. Throttles in
  * a row pause the schedule (the quota's window is spent), after a cut at a steady pace only for what
  * that pace says is left of the window; a lone one does not.
  * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
@@ -43,8 +43,8 @@ export const FLEET_SCHEDULE = {
   doublingMs: 100,
   /** Growth per second after the cooldown that follows a cut. */
   growthPerSecond: 0.05,
-  /** Growth per second within 99–102% of what one quota window gave at the last cut: a quota that holds is probed rarely. */
-  nearQuotaGrowthPerSecond: 0.005,
+  /** Growth per second within 98–101% of the rate the last cut came from: a quota that holds is probed rarely. */
+  nearCutGrowthPerSecond: 0.005,
   cooldownMs: 1_000,
   /**
    * Share of the fleet's successes in the last second to drop to on a throttle. Close to 1: the fleet
@@ -80,7 +80,7 @@ local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
   'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket',
-  'quotaSeen')
+  'cutFrom')
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -100,8 +100,8 @@ local slowCutAt = tonumber(h[13]) or -1e15
 local slowCutFrom = tonumber(h[14]) or 0
 -- Tickets below this one were due when the last pause began: their calls were made before it.
 local pauseTicket = tonumber(h[15]) or -1
--- What the last cut found one quota window gave: near it the rate climbs slowly (0: none yet).
-local quotaSeen = tonumber(h[16]) or 0
+-- The rate the last cut came from, which IoT throttled: near it the rate climbs slowly (0: no cut yet).
+local cutFrom = tonumber(h[16]) or 0
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -151,7 +151,7 @@ local from = math.max(grownAt, cutAt + ${S.cooldownMs})
 if slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
 elseif now > from then
   local growth = ${S.growthPerSecond}
-  if rate >= quotaSeen * 0.99 and rate < quotaSeen * 1.02 then growth = ${S.nearQuotaGrowthPerSecond} end
+  if rate >= cutFrom * 0.98 and rate < cutFrom * 1.01 then growth = ${S.nearCutGrowthPerSecond} end
   rate = rate * (1 + growth) ^ ((now - from) / 1000)
 end
 if now > from then grownAt = now end
@@ -196,9 +196,9 @@ if op == 'throttle' then
       target = math.max(rate / 2, math.min(rate * ${S.mildestCut}, target))
     end
     if slow then slowCutAt, slowCutFrom = now, rate end
+    cutFrom = rate
     rate = math.max(${S.minQps}, target)
     cutAt, grownAt, slow = now, now, false
-    quotaSeen = seen
   end
   -- Throttles in a row say the quota's window is spent: no ticket is served for a pause. A lone one (a
   -- call that slipped past a window's edge) pauses nothing. Set, not added, so that throttles arriving
@@ -248,7 +248,7 @@ end
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
   'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
-  'pauseTicket', pauseTicket, 'quotaSeen', quotaSeen)
+  'pauseTicket', pauseTicket, 'cutFrom', cutFrom)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
   (slow and rate < limit) and 1 or 0, block }

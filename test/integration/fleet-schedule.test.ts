@@ -404,19 +404,19 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBeLessThan(during.rate * 1.05)
   })
 
-  it('climbs back slowly near what one window gave at the last cut, at 5% a second below and beyond it', async () => {
-    // Prepare: the last cut found 100 calls in a window, five seconds ago; the rate last grew a second ago
-    const schedule = (rate: number) => (now: number) => ({ rate, quotaSeen: 100, grownAt: now - 1_000 })
-    const near = connect()
-    await writeSchedule(near, { rate: 99.5 }, schedule(99.5))
-    const nearQuota = await operate(near, 'take')
-    await writeSchedule(near, { rate: 90 }, schedule(90))
-    const below = await operate(near, 'take')
-    await writeSchedule(near, { rate: 103 }, schedule(103))
-    const beyond = await operate(near, 'take')
+  it('climbs back slowly near the rate IoT last throttled, at 5% a second below and beyond it', async () => {
+    // Prepare: the last cut came from 100 calls a second, five seconds ago; the rate last grew a second ago
+    const schedule = (rate: number) => (now: number) => ({ rate, cutFrom: 100, grownAt: now - 1_000 })
+    const connection = connect()
+    await writeSchedule(connection, { rate: 99 }, schedule(99))
+    const nearIt = await operate(connection, 'take')
+    await writeSchedule(connection, { rate: 90 }, schedule(90))
+    const below = await operate(connection, 'take')
+    await writeSchedule(connection, { rate: 103 }, schedule(103))
+    const beyond = await operate(connection, 'take')
 
-    // Assess: 0.5% a second within 99–102% of it, else 5%
-    expect(nearQuota.rate).toBeCloseTo(99.5 * 1.005, 1)
+    // Assess: 0.5% a second within 98–101% of it, else 5%
+    expect(nearIt.rate).toBeCloseTo(99 * 1.005, 1)
     expect(below.rate).toBeCloseTo(90 * 1.05, 1)
     expect(beyond.rate).toBeCloseTo(103 * 1.05, 1)
   })
