@@ -124,27 +124,29 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     await sleep(30)
 
     // Act
+    const started = performance.now()
     const block = await operate(connection, 'take', { block: 16 })
     const next = await operate(connection, 'take', { block: 16 })
+    const elapsed = performance.now() - started
 
     // Assess: the next caller, with no room left, gets one ticket behind the 16, due 16 ms after them
     expect([block.ticket, block.block, block.waitMs]).toEqual([0, 16, 0])
     expect([next.ticket, next.block]).toEqual([16, 1])
-    expect(next.waitMs).toBeGreaterThan(12)
+    expect(next.waitMs).toBeGreaterThan(16 - elapsed - 1)
     expect(next.waitMs).toBeLessThanOrEqual(16)
   })
 
   it('hands out no more tickets at once than the fleet left unused', async () => {
-    // Prepare: 1,000 calls a second, 5 ms without a ticket handed out
+    // Prepare: 100 calls a second, 30 ms without a ticket handed out
     const connection = connect()
-    await writeSchedule(connection, { rate: 1_000 })
-    await sleep(5)
+    await writeSchedule(connection, { rate: 100 })
+    await sleep(30)
 
     // Act
     const block = await operate(connection, 'take', { block: 16 })
 
-    // Assess
-    expect(block.block).toBeGreaterThanOrEqual(5)
+    // Assess: three slots, or a few more had this machine stalled for tens of milliseconds
+    expect(block.block).toBeGreaterThanOrEqual(3)
     expect(block.block).toBeLessThan(16)
   })
 
@@ -416,9 +418,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const beyond = await operate(connection, 'take')
 
     // Assess: 0.5% a second within 98–101% of it, else 5%
-    expect(nearIt.rate).toBeCloseTo(99 * 1.005, 1)
-    expect(below.rate).toBeCloseTo(90 * 1.05, 1)
-    expect(beyond.rate).toBeCloseTo(103 * 1.05, 1)
+    expect(nearIt.rate).toBeCloseTo(99 * 1.005, 0)
+    expect(below.rate).toBeCloseTo(90 * 1.05, 0)
+    expect(beyond.rate).toBeCloseTo(103 * 1.05, 0)
   })
 
   it('pauses nothing for a lone throttle, a call that slipped past a window’s edge', async () => {
@@ -586,12 +588,14 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     await pacedAfterACut(connection, 50)
 
     // Act
+    const started = performance.now()
     await operate(connection, 'throttle', { pauseMs: 100 })
     await operate(connection, 'throttle', { pauseMs: 100 })
     const next = await operate(connection, 'take')
+    const elapsed = performance.now() - started
 
     // Assess: the 100 ms pause, and this ticket's place behind the one handed out last
-    expect(next.waitMs).toBeGreaterThan(90)
+    expect(next.waitMs).toBeGreaterThan(100 - elapsed - 1)
     expect(next.waitMs).toBeLessThanOrEqual(100 + 1_000 / next.rate + 10)
   })
 
@@ -604,11 +608,13 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     await sleep(45)
 
     // Act
+    const started = performance.now()
     await operate(connection, 'throttle', { pauseMs: 100 })
     const next = await operate(connection, 'take')
+    const elapsed = performance.now() - started
 
     // Assess: the window's end is unknown again
-    expect(next.waitMs).toBeGreaterThan(90)
+    expect(next.waitMs).toBeGreaterThan(100 - elapsed - 1)
   })
 
   it('takes no estimate left by an earlier cut for the cut the previous version just made', async () => {
@@ -623,11 +629,13 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     }))
 
     // Act: a throttle in a row
+    const started = performance.now()
     await operate(connection, 'throttle', { pauseMs: 100 })
     const next = await operate(connection, 'take')
+    const elapsed = performance.now() - started
 
     // Assess: the 100 ms pause of a window whose end is unknown, not the shortest one
-    expect(next.waitMs).toBeGreaterThan(90)
+    expect(next.waitMs).toBeGreaterThan(100 - elapsed - 1)
   })
 
   it('takes its time from Redis: limiters whose clocks disagree by an hour share one schedule', async () => {
