@@ -4,12 +4,11 @@ import { SharedRateLimiter } from '../../../lib/quota/shared-rate-limiter.js'
 import type { RedisConnection, RedisScript } from '../../../lib/redis/connection.js'
 
 type Operation = 'take' | 'check' | 'throttle'
-/** What the fake schedule answers: [granted, ticket, wait µs, milli-rate], or undefined for "Redis unavailable". */
-type Answer =
-  | [number, number, number, number]
-  | [number, number, number, number, number]
-  | [number, number, number, number, number, number]
-  | undefined
+/**
+ * What the fake schedule answers: [granted, ticket, wait µs, milli-rate, milli-slack?, growing?, block?],
+ * or undefined for "Redis unavailable".
+ */
+type Answer = number[] | undefined
 
 /** A connection whose script answers come from a list, recording what each call sent. */
 function fakeConnection(answers: Answer[], available = true) {
@@ -44,6 +43,14 @@ describe('SharedRateLimiter', () => {
     })
     await vi.runAllTimersAsync()
     return { granted: await granted, ms: settledAt }
+  }
+
+  // A limiter (PUB_QPS_LIMIT `limitQps`) whose first call went through on the first of `answers`.
+  async function afterFirstCall(answers: Answer[], limitQps = 1_000) {
+    const { connection, calls } = fakeConnection(answers)
+    const limiter = new SharedRateLimiter({ connection, limitQps, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    return { connection, calls, limiter }
   }
 
   it('waits exactly the wait the schedule gave, sending the deadline as the longest acceptable wait', async () => {
@@ -199,13 +206,14 @@ describe('SharedRateLimiter', () => {
 
   it('reports the successes of one turn of the event loop together, in a command no call waits for', async () => {
     // Prepare
-    const { connection, calls } = fakeConnection([
-      [1, 1, 0, 10_000],
-      [1, 0, 0, 10_000],
-      [1, 0, 0, 10_000],
-    ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
+    const { calls, limiter } = await afterFirstCall(
+      [
+        [1, 1, 0, 10_000],
+        [1, 0, 0, 10_000],
+        [1, 0, 0, 10_000],
+      ],
+      10,
+    )
 
     // Act
     limiter.recordSuccess()
@@ -226,12 +234,13 @@ describe('SharedRateLimiter', () => {
 
   it('lets the next slot carry successes it has not reported yet, rather than send a report of its own', async () => {
     // Prepare
-    const { connection, calls } = fakeConnection([
-      [1, 1, 0, 10_000],
-      [1, 2, 0, 10_000],
-    ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
+    const { calls, limiter } = await afterFirstCall(
+      [
+        [1, 1, 0, 10_000],
+        [1, 2, 0, 10_000],
+      ],
+      10,
+    )
 
     // Act: a sequential caller's next call starts in the turn its previous one succeeded
     limiter.recordSuccess()
@@ -263,12 +272,13 @@ describe('SharedRateLimiter', () => {
 
   it('drops successes older than the last second rather than count them in the fleet’s current one', async () => {
     // Prepare: a success, then the instance frozen (as FC does after the answer) for a minute
-    const { connection, calls } = fakeConnection([
-      [1, 1, 0, 10_000],
-      [1, 2, 0, 10_000],
-    ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 10, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
+    const { calls, limiter } = await afterFirstCall(
+      [
+        [1, 1, 0, 10_000],
+        [1, 2, 0, 10_000],
+      ],
+      10,
+    )
     limiter.recordSuccess()
     const thawed = vi.spyOn(performance, 'now').mockReturnValue(performance.now() + 60_000)
 
@@ -315,13 +325,11 @@ describe('SharedRateLimiter', () => {
 
   it('names the throttled call’s ticket, so that the fleet can tell a call made before its pause', async () => {
     // Prepare: ticket 7, due after a wait that a check confirmed
-    const { connection, calls } = fakeConnection([
+    const { calls, limiter } = await afterFirstCall([
       [1, 7, 30_000, 1_000_000],
       [1, 7, 0, 1_000_000],
       [1, 0, 0, 1_000_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
 
     // Act
     limiter.recordThrottle()
@@ -335,13 +343,11 @@ describe('SharedRateLimiter', () => {
 
   it('names no ticket for a call that went before its slot’s answer came', async () => {
     // Prepare: an answer showing room, so that the next call does not wait for its own
-    const { connection, calls } = fakeConnection([
+    const { calls, limiter } = await afterFirstCall([
       [1, 1, 0, 1_000_000, 5_000],
       [1, 2, 0, 1_000_000, 3_000],
       [1, 0, 0, 1_000_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
 
     // Act: throttled before the answer to its take came back
     expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
@@ -409,7 +415,7 @@ describe('SharedRateLimiter', () => {
     const { connection, calls } = fakeConnection([
       [1, 30, 800_000, 20_000, -30_000, 1],
       [1, 30, 0, 160_000, 0, 1],
-    ] as unknown as Answer[])
+    ])
     const limiter = new SharedRateLimiter({ connection, limitQps: 1_600, fallback: fallback() })
 
     // Act
@@ -426,7 +432,7 @@ describe('SharedRateLimiter', () => {
     const { connection } = fakeConnection([
       [1, 200, 10_000_000, 20_000, -200_000, 1],
       [1, 200, 0, 40_000, 0, 1],
-    ] as unknown as Answer[])
+    ])
     const limiter = new SharedRateLimiter({ connection, limitQps: 40, fallback: fallback() })
 
     // Act
@@ -439,12 +445,10 @@ describe('SharedRateLimiter', () => {
 
   it('does not wait for Redis while the fleet is far under its rate, yet still takes the slot', async () => {
     // Prepare: the last answer came at once, with unused slots before it
-    const { connection, calls } = fakeConnection([
+    const { calls, limiter } = await afterFirstCall([
       [1, 1, 0, 1_000_000, 5_000],
       [1, 2, 0, 1_000_000, 3_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
 
     // Act
     const second = limiter.acquire(Date.now() + 1_000)
@@ -456,13 +460,11 @@ describe('SharedRateLimiter', () => {
 
   // A limiter that took a block of 16 slots ahead, a millisecond apart (1,000/s), calling on the first.
   async function withSlotsAhead(more: Answer[] = []) {
-    const { connection, calls } = fakeConnection([
+    const { calls, limiter } = await afterFirstCall([
       [1, 1, 0, 1_000_000, 20_000],
-      [1, 2, 0, 1_000_000, 20_000, 0, 16] as unknown as Answer,
+      [1, 2, 0, 1_000_000, 20_000, 0, 16],
       ...more,
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
     expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
     await vi.advanceTimersByTimeAsync(0)
     return { limiter, calls }
@@ -592,14 +594,12 @@ describe('SharedRateLimiter', () => {
 
   it('takes no slots ahead from an answer that came after IoT throttled the call it was for', async () => {
     // Prepare: an answer showing room, so that the next call takes a block without waiting for it
-    const { connection, calls } = fakeConnection([
+    const { calls, limiter } = await afterFirstCall([
       [1, 1, 0, 1_000_000, 20_000],
-      [1, 2, 0, 1_000_000, 20_000, 0, 16] as unknown as Answer,
+      [1, 2, 0, 1_000_000, 20_000, 0, 16],
       [1, 0, 0, 500_000],
       [1, 18, 2_000, 500_000, -1_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
     expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
 
     // Act: throttled before the block's answer came back
@@ -632,12 +632,13 @@ describe('SharedRateLimiter', () => {
 
   it('calls on a slot taken ahead a few milliseconds after it came due: a sequential caller slower than the rate', async () => {
     // Prepare: 16 slots 0.01 ms apart (100,000/s), all due within 0.2 ms
-    const { connection, calls } = fakeConnection([
-      [1, 1, 0, 100_000_000, 20_000],
-      [1, 2, 0, 100_000_000, 20_000, 0, 16] as unknown as Answer,
-    ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
+    const { calls, limiter } = await afterFirstCall(
+      [
+        [1, 1, 0, 100_000_000, 20_000],
+        [1, 2, 0, 100_000_000, 20_000, 0, 16],
+      ],
+      1_000_000,
+    )
     limiter.acquire(Date.now() + 1_000)
     await vi.advanceTimersByTimeAsync(0)
 
@@ -655,12 +656,10 @@ describe('SharedRateLimiter', () => {
 
   it('names no ticket for a call its own limiter let through while Redis was unavailable', async () => {
     // Prepare: ticket 7 from the fleet, then a call paced by the own limiter during an outage
-    const { connection, calls } = fakeConnection([
+    const { connection, calls, limiter } = await afterFirstCall([
       [1, 7, 0, 1_000_000],
       [1, 0, 0, 1_000_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
     ;(connection as { available: boolean }).available = false
     await settle(limiter, Date.now() + 1_000)
 
@@ -676,13 +675,11 @@ describe('SharedRateLimiter', () => {
 
   it('lets one call through without waiting per answer: a batch’s concurrent calls wait for theirs', async () => {
     // Prepare
-    const { connection } = fakeConnection([
+    const { limiter } = await afterFirstCall([
       [1, 1, 0, 1_000_000, 5_000],
       [1, 2, 0, 1_000_000, 3_000],
       [1, 3, 0, 1_000_000, 3_000],
     ])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
 
     // Act
     const first = limiter.acquire(Date.now() + 1_000)
@@ -695,15 +692,13 @@ describe('SharedRateLimiter', () => {
   })
 
   it.each([
-    ['a backlog', [1, 1, 0, 1_000_000, -3_000] as Answer, 0],
-    ['less than a slot unused', [1, 1, 0, 1_000_000, 500] as Answer, 0],
-    ['a wait', [1, 1, 5_000, 1_000_000, 2_000] as Answer, 0],
-    ['room, but 60 ms ago', [1, 1, 0, 1_000_000, 5_000] as Answer, 60],
+    ['a backlog', [1, 1, 0, 1_000_000, -3_000], 0],
+    ['less than a slot unused', [1, 1, 0, 1_000_000, 500], 0],
+    ['a wait', [1, 1, 5_000, 1_000_000, 2_000], 0],
+    ['room, but 60 ms ago', [1, 1, 0, 1_000_000, 5_000], 60],
   ])('waits for the answer when the last one showed %s', async (_, last, agoMs) => {
     // Prepare
-    const { connection } = fakeConnection([last, [1, 2, 0, 1_000_000, 0]])
-    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
+    const { limiter } = await afterFirstCall([last, [1, 2, 0, 1_000_000, 0]])
     vi.advanceTimersByTime(agoMs)
 
     // Act
