@@ -59,9 +59,9 @@ export class SharedRateLimiter implements PubRateLimiter {
   #heldReport: NodeJS.Timeout | undefined
   // The ticket of the latest call the schedule let through, sent with a throttle; unknown until its answer.
   #callTicket: number | undefined
-  // Tickets taken ahead while the fleet had room: the next is `ticket`, due at `dueAt` (performance.now()),
-  // one every `everyMs`, until `until`.
-  #ahead = { ticket: 0, left: 0, dueAt: 0, everyMs: 0, until: 0 }
+  // Tickets taken ahead while the fleet had room: slot k (from `next` to before `end`) is ticket `first + k`,
+  // due k × `everyMs` after `at` (performance.now()), usable until `until`.
+  #ahead = { first: 0, next: 0, end: 0, at: 0, everyMs: 0, until: 0 }
   // Throttles recorded so far: a block whose answer comes after one was taken while the fleet still had room.
   #throttles = 0
 
@@ -137,7 +137,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   recordThrottle(): void {
     // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
     // successes they held back are news a cut needs.
-    this.#ahead = { ...this.#ahead, left: 0, until: 0 }
+    this.#ahead = { ...this.#ahead, end: 0, until: 0 }
     this.#throttles++
     clearTimeout(this.#heldReport)
     this.#reportQueued = false
@@ -189,23 +189,18 @@ export class SharedRateLimiter implements PubRateLimiter {
   // A slot taken ahead, if one is due and still fresh: no command at all.
   #takeAhead(): boolean {
     const ahead = this.#ahead
-    if (ahead.left === 0) return false
+    if (ahead.next >= ahead.end) return false
     // Tickets come due a fraction of a millisecond apart: a millisecond clock would miss most of them.
     const now = performance.now()
-    if (now > ahead.until) ahead.left = 0
-    if (ahead.left === 0 || now < ahead.dueAt) return false
+    if (now > ahead.until) ahead.end = 0
+    if (ahead.next >= ahead.end || now < ahead.at + ahead.next * ahead.everyMs) return false
     // Slots that came due while no call took them are gone, as the schedule's are: calls coming together
     // after a while must not burst on all of them at once, past the fleet's rate. A few milliseconds late
     // (a caller slower than a fast fleet's rate) a slot still serves, shifted by less than a call's jitter.
-    const lateSlots = Math.floor((now - AHEAD_LATE_MS - ahead.dueAt) / ahead.everyMs)
-    const missed = Math.max(0, Math.min(ahead.left - 1, lateSlots))
-    ahead.ticket += missed
-    ahead.left -= missed
-    ahead.dueAt += missed * ahead.everyMs
-    this.#callTicket = ahead.ticket
-    ahead.ticket++
-    ahead.left--
-    ahead.dueAt += ahead.everyMs
+    const lastTooLate = Math.floor((now - AHEAD_LATE_MS - ahead.at) / ahead.everyMs)
+    const slot = Math.max(ahead.next, Math.min(ahead.end - 1, lastTooLate))
+    this.#callTicket = ahead.first + slot
+    ahead.next = slot + 1
     return true
   }
 
@@ -279,12 +274,12 @@ export class SharedRateLimiter implements PubRateLimiter {
     // A throttle recorded while the block was on its way (its own call's, say) took that room away.
     if (reply.block > 1 && this.#throttles === throttles) {
       const now = performance.now()
-      const everyMs = 1_000 / reply.rate
       this.#ahead = {
-        ticket: reply.ticket + 1,
-        left: reply.block - 1,
-        dueAt: now + everyMs,
-        everyMs,
+        first: reply.ticket,
+        next: 1,
+        end: reply.block,
+        at: now,
+        everyMs: 1_000 / reply.rate,
         until: now + this.#options.roomFreshMs,
       }
     }
