@@ -256,6 +256,9 @@ export class SharedRateLimiter implements PubRateLimiter {
     const throttles = this.#throttles
     const maxWaitMs = Math.max(0, Math.min(deadline - this.#options.now(), 3_600_000))
     const { limitQps, pauseMs } = this.#options
+    // An answer tells how the schedule stood when Redis ran the command, at most as long ago as it was sent:
+    // on a busy event loop it is read long after, when a throttle may have cut the rate meanwhile.
+    const [askedAt, askedAtMs] = [performance.now(), this.#options.now()]
     const args = [operation, limitQps, Math.floor(maxWaitMs), successes, ticket ?? 0, pauseMs]
     // The throttled call's ticket, or a take's block, goes last, where the previous script reads nothing.
     if (operation === 'throttle' && ticket !== undefined) args.push(ticket)
@@ -273,18 +276,17 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
     // A throttle recorded while the block was on its way (its own call's, say) took that room away.
     if (reply.block > 1 && this.#throttles === throttles) {
-      const now = performance.now()
       this.#ahead = {
         first: reply.ticket,
         next: 1,
         end: reply.block,
-        at: now,
+        at: askedAt,
         everyMs: 1_000 / reply.rate,
-        until: now + this.#options.roomFreshMs,
+        until: askedAt + this.#options.roomFreshMs,
       }
     }
     this.#lastReply = operation === 'throttle' ? undefined : reply
-    this.#lastReplyAt = this.#options.now()
+    this.#lastReplyAt = askedAtMs
     return reply
   }
 }

@@ -10,14 +10,19 @@ type Operation = 'take' | 'check' | 'throttle'
  */
 type Answer = number[] | undefined
 
-/** A connection whose script answers come from a list, recording what each call sent. */
-function fakeConnection(answers: Answer[], available = true) {
+/**
+ * A connection whose script answers come from a list, recording what each call sent; each answer is
+ * read `answerAfterMs` (fake) after its command was sent, as on a busy event loop.
+ */
+function fakeConnection(answers: Answer[], available = true, answerAfterMs = 0) {
   const calls: { operation: Operation; args: (string | number)[] }[] = []
   const connection = {
     available,
     runScript: async (_script: RedisScript, _keys: string[], args: (string | number)[]) => {
       calls.push({ operation: args[0] as Operation, args })
-      return answers.shift()
+      const answer = answers.shift()
+      if (answerAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, answerAfterMs))
+      return answer
     },
   }
   return { connection: connection as unknown as RedisConnection, calls }
@@ -688,6 +693,55 @@ describe('SharedRateLimiter', () => {
     // Assess
     expect(first).toBe(true)
     expect(second).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+  })
+
+  it('counts an answer showing room as old as its command: read late, it may predate a throttle', async () => {
+    // Prepare: answers showing room, each read 40 ms after its command went
+    const { connection, calls } = fakeConnection(
+      [
+        [1, 1, 0, 1_000_000, 5_000],
+        [1, 2, 0, 1_000_000, 5_000],
+      ],
+      true,
+      40,
+    )
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+
+    // Act: 20 ms after the answer came, 60 ms after its command
+    vi.advanceTimersByTime(20)
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: the call waits for an answer of its own
+    expect(next).toBeInstanceOf(Promise)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take'])
+    await vi.runAllTimersAsync()
+  })
+
+  it('counts slots taken ahead from the take that asked for them: read late, they are gone', async () => {
+    // Prepare: room, then a block of 16 slots a millisecond apart, each answer read 45 ms after its command
+    const { connection, calls } = fakeConnection(
+      [
+        [1, 1, 0, 1_000_000, 20_000],
+        [1, 2, 0, 1_000_000, 20_000, 0, 16],
+        [1, 18, 0, 1_000_000, 0],
+      ],
+      true,
+      45,
+    )
+    const limiter = new SharedRateLimiter({ connection, limitQps: 1_000, fallback: fallback() })
+    await settle(limiter, Date.now() + 1_000)
+    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
+    await vi.advanceTimersByTimeAsync(45)
+
+    // Act: 10 ms after the block came, 55 ms after its take
+    await vi.advanceTimersByTimeAsync(10)
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess: no slot ahead, a take of its own
+    expect(next).toBeInstanceOf(Promise)
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'take'])
     await vi.runAllTimersAsync()
   })
 
