@@ -20,7 +20,9 @@
  * answer came late (its ticket was due before the pause): with a slow fleet there are many.
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
- * ends it also counts the successes reported just after it, whose calls came before. Successes are
+ * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
+ * a minute is forgotten but for the rate its last cut set, where the next slow start ends (FC scales an
+ * idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
@@ -63,8 +65,13 @@ export const FLEET_SCHEDULE = {
   /** Successes reported this soon after the cut that ends slow start count for it: their calls came before. */
   lateReportMs: 200,
   minQps: 1,
-  /** A schedule untouched this long is forgotten: the next caller starts afresh. */
+  /** A schedule untouched this long is forgotten: the next caller starts afresh, in slow start. */
   idleExpiryMs: 60_000,
+  /**
+   * How long the rate the last cut set outlives a forgotten schedule: a fleet that scaled to zero and
+   * comes back ends its slow start there instead of overrunning the quota to find it again.
+   */
+  quotaMemoryMs: 86_400_000,
 } as const
 
 const S = FLEET_SCHEDULE
@@ -80,7 +87,14 @@ local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
   'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket',
-  'cutFrom')
+  'cutFrom', 'cutTo')
+-- The rate the last cut set, what the quota last gave the fleet (0: none yet): it outlives the rest.
+local cutTo = tonumber(h[17]) or 0
+-- A schedule untouched for a while is forgotten: its pace, its pauses, its tickets (a quiet fleet banks no burst).
+if h[3] and now - tonumber(h[3]) > ${S.idleExpiryMs} then
+  redis.call('DEL', key)
+  h = {}
+end
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now
@@ -142,7 +156,7 @@ if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
   local raised = math.max(rate, math.min(slowCutFrom, lastSecond() * ${S.backoffShare}))
   -- A pause under way keeps its end: at the higher rate it holds back more tickets.
   if now < pausedUntil then served = served - (pausedUntil - now) * (raised - rate) / 1000 end
-  rate = raised
+  rate, cutTo = raised, raised
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
@@ -156,17 +170,21 @@ elseif now > from then
 end
 if now > from then grownAt = now end
 if rate > limit then rate = limit end
+-- Slow start ends where the last cut found the quota, before a schedule was forgotten: no overrun to find it again.
+local ceiling = limit
+if cutTo > 0 and cutTo < limit then ceiling = cutTo end
+if slow and ceiling < limit and rate >= ceiling then rate, slow = ceiling, false end
 
 -- While slow start may still raise the rate, a wait ends no sooner than if the rate doubled every
 -- ${S.doublingMs} ms from now: admission judges that soonest end, or a cold fleet refuses what it will serve.
-local growing = slow and rate < limit
+local growing = slow and rate < ceiling
 local function soonest(wait)
   if not growing then return wait end
   local doubling = ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
   -- Growth stops at the limit: the tickets left when it is reached are served at the limit.
-  local toLimit = ${S.doublingMs} * math.log(limit / rate) / ${Math.LN2}
+  local toLimit = ${S.doublingMs} * math.log(ceiling / rate) / ${Math.LN2}
   if doubling <= toLimit then return doubling end
-  return toLimit + (wait * rate / 1000 - (limit - rate) * ${S.doublingMs / (1000 * Math.LN2)}) * 1000 / limit
+  return toLimit + (wait * rate / 1000 - (ceiling - rate) * ${S.doublingMs / (1000 * Math.LN2)}) * 1000 / ceiling
 end
 
 local granted, ticket, waitMs, block = 1, 0, 0, 0
@@ -198,6 +216,7 @@ if op == 'throttle' then
     if slow then slowCutAt, slowCutFrom = now, rate end
     cutFrom = rate
     rate = math.max(${S.minQps}, target)
+    cutTo = rate
     cutAt, grownAt, slow = now, now, false
   end
   -- Throttles in a row say the quota's window is spent: no ticket is served for a pause. A lone one (a
@@ -248,10 +267,10 @@ end
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
   'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
-  'pauseTicket', pauseTicket, 'cutFrom', cutFrom)
-redis.call('PEXPIRE', key, ${S.idleExpiryMs})
+  'pauseTicket', pauseTicket, 'cutFrom', cutFrom, 'cutTo', cutTo)
+redis.call('PEXPIRE', key, ${S.quotaMemoryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
-  (slow and rate < limit) and 1 or 0, block }
+  (slow and rate < ceiling) and 1 or 0, block }
 `
 
 /** The script, run by `RedisConnection.runScript` on the one schedule key. */

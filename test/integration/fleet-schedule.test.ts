@@ -196,6 +196,20 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(soonestEndOfWait(refused.waitMs, refused.rate, 30)).toBeGreaterThan(3_000)
   })
 
+  it('refuses in slow start a ticket that growth up to the rate the last cut set could not serve in time', async () => {
+    // Prepare: a schedule forgotten after a cut to 30/s, then 100 tickets of the fresh slow start
+    const connection = connect()
+    await writeSchedule(connection, { rate: 30 }, (now) => ({ at: now - 61_000, cutTo: 30 }))
+    for (let i = 0; i < 100; i++) await operate(connection, 'take')
+
+    // Act
+    const refused = await operate(connection, 'take', { maxWaitMs: 1_000 })
+
+    // Assess: growth to PUB_QPS_LIMIT (1,000/s) would serve it in time; slow start now stops at 30/s
+    expect(refused).toMatchObject({ granted: false, growing: true })
+    expect(soonestEndOfWait(refused.waitMs, refused.rate, 1_000)).toBeLessThan(1_000)
+  })
+
   it('doubles the pause when the first calls after a pause are throttled again', async () => {
     // Prepare
     const connection = connect()
@@ -311,9 +325,40 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Act: 100 more successes of calls made before the throttle
     const after = await operate(connection, 'take', { successes: 100 })
 
-    // Assess
+    // Assess: the rate remembered for the next slow start too
+    const remembered = await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'cutTo'))
     expect(cut.rate).toBeCloseTo(grown * 0.97, 2)
     expect(after.rate).toBeCloseTo((grown + 100) * 0.97, 2)
+    expect(Number(remembered)).toBeCloseTo(after.rate, 2)
+  })
+
+  it('forgets a schedule idle for a minute, but ends the next slow start where the last cut found the quota', async () => {
+    // Prepare: a fleet at 300 calls a second, set by its last cut, idle since a minute ago
+    const connection = connect()
+    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000, cutTo: 300 }))
+
+    // Act
+    const fresh = await operate(connection, 'take')
+    const grown = await operate(connection, 'take', { successes: 100 })
+
+    // Assess: slow start again, up to the remembered 300 rather than to PUB_QPS_LIMIT
+    expect(fresh).toMatchObject({ rate: 20, growing: true })
+    expect(grown).toMatchObject({ rate: 300, growing: false })
+  })
+
+  it('remembers the rate the last cut set far longer than the idle minute that forgets the rest', async () => {
+    // Prepare
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+
+    // Act
+    const cut = await operate(connection, 'throttle')
+    const remembered = await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'cutTo'))
+    const ttlMs = await connection.run((client) => client.pttl(FLEET_SCHEDULE_KEY))
+
+    // Assess
+    expect(Number(remembered)).toBeCloseTo(cut.rate, 2)
+    expect(ttlMs).toBeGreaterThan(3_600_000)
   })
 
   it('counts no success reported longer after that cut: those calls came after it', async () => {
