@@ -12,13 +12,16 @@
  *
  * Settings (environment): BENCH_QUOTA (default 200), BENCH_SECONDS (offered load, default 4),
  * BENCH_SIZES (default 8,64,200), BENCH_OVERLOADS (default 2,4), BENCH_LIMITS (known,unknown),
- * BENCH_MODES (redis,local), BENCH_TIMEOUT_S (the function's timeout, default 10).
+ * BENCH_MODES (redis,local), BENCH_TIMEOUT_S (the function's timeout, default 10), BENCH_AGAIN
+ * (default 1; 0 skips it): each shared-limiter scenario then runs a second burst, fresh instances on the
+ * same Redis after the schedule sat idle past the minute that forgets it, as when FC scaled the fleet to
+ * zero (its rows say "again"; the chart shows first bursts).
  */
 import { execFile, fork } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { FLEET_SCHEDULE_KEY } from '../lib/quota/fleet-schedule-script.js'
+import { FLEET_SCHEDULE, FLEET_SCHEDULE_KEY } from '../lib/quota/fleet-schedule-script.js'
 import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js'
 import { scaleChart } from './scale-chart.js'
 import type { FleetReport } from './scale-fleet.js'
@@ -33,9 +36,12 @@ const sizes = list('BENCH_SIZES', '8,64,200').map(Number)
 const overloads = list('BENCH_OVERLOADS', '2,4').map(Number)
 const limits = list('BENCH_LIMITS', 'known,unknown') as ('known' | 'unknown')[]
 const modes = list('BENCH_MODES', 'redis,local') as ('redis' | 'local')[]
+const again = process.env.BENCH_AGAIN !== '0'
 
 interface Row {
   mode: 'redis' | 'local'
+  /** The fleet's first burst, or one after its schedule sat idle (BENCH_AGAIN). */
+  burst: 'first' | 'again'
   limit: 'known' | 'unknown'
   pubQpsLimit: number
   overload: number
@@ -66,9 +72,38 @@ async function scenario(
   limit: Row['limit'],
   overload: number,
   fleetSize: number,
+): Promise<Row[]> {
+  const redis = mode === 'redis' ? await startRedisServer() : undefined
+  try {
+    const rows = [await burst(mode, limit, overload, fleetSize, redis, 'first')]
+    if (redis && again) {
+      await idleSchedule(redis.url)
+      rows.push(await burst(mode, limit, overload, fleetSize, redis, 'again'))
+    }
+    return rows
+  } finally {
+    await redis?.stop()
+  }
+}
+
+// Moves the schedule's last use back past the minute that forgets it: what a fleet scaled to zero leaves.
+async function idleSchedule(url: string): Promise<void> {
+  const client = new Redis(url)
+  const at = Number(await client.hget(FLEET_SCHEDULE_KEY, 'at'))
+  await client.hset(FLEET_SCHEDULE_KEY, 'at', at - FLEET_SCHEDULE.idleExpiryMs - 1_000)
+  await client.config('RESETSTAT')
+  client.disconnect()
+}
+
+async function burst(
+  mode: Row['mode'],
+  limit: Row['limit'],
+  overload: number,
+  fleetSize: number,
+  redis: RedisServer | undefined,
+  which: Row['burst'],
 ): Promise<Row> {
   const emulator = await forkEmulator(0, quota)
-  const redis: RedisServer | undefined = mode === 'redis' ? await startRedisServer() : undefined
   const pubQpsLimit = limit === 'known' ? quota : quota * 8
   const child = fork('bench/scale-fleet.ts', [], {
     execArgv: ['--import', 'tsx'],
@@ -95,7 +130,6 @@ async function scenario(
   const stats = await emulator.stats()
   const roundTrips = redis ? await scriptCalls(redis.port) : null
   emulator.stop()
-  await redis?.stop()
 
   const delivered = new Map(stats.perNumber)
   const { outcomes } = report
@@ -110,6 +144,7 @@ async function scenario(
   const latencies = outcomes.map((outcome) => outcome.ms).sort((a, b) => a - b)
   return {
     mode,
+    burst: which,
     limit,
     pubQpsLimit,
     overload,
@@ -183,11 +218,12 @@ for (const mode of modes)
   for (const limit of limits)
     for (const overload of overloads)
       for (const fleetSize of sizes) {
-        const row = await scenario(mode, limit, overload, fleetSize)
-        rows.push(row)
-        console.log(
-          `| ${mode === 'redis' ? 'shared (Redis)' : 'per instance'} | ${limit} (${row.pubQpsLimit}) | ${overload}× | ${fleetSize} | ${pct(row.goodput)} | ${pct(row.wasted)} | ${row.status429} | ${row.lost} | ${row.duplicated} | ${row.p50Ms} | ${row.p99Ms} | ${row.redisRoundTripsPerMessage?.toFixed(2) ?? '–'} | ${row.mode === 'redis' ? row.redisOutages : '–'} | ${row.eventLoopDelayMs.p99.toFixed(0)}/${row.eventLoopDelayMs.max.toFixed(0)} |`,
-        )
+        for (const row of await scenario(mode, limit, overload, fleetSize)) {
+          rows.push(row)
+          console.log(
+            `| ${mode === 'redis' ? 'shared (Redis)' : 'per instance'}${row.burst === 'again' ? ', again' : ''} | ${limit} (${row.pubQpsLimit}) | ${overload}× | ${fleetSize} | ${pct(row.goodput)} | ${pct(row.wasted)} | ${row.status429} | ${row.lost} | ${row.duplicated} | ${row.p50Ms} | ${row.p99Ms} | ${row.redisRoundTripsPerMessage?.toFixed(2) ?? '–'} | ${row.mode === 'redis' ? row.redisOutages : '–'} | ${row.eventLoopDelayMs.p99.toFixed(0)}/${row.eventLoopDelayMs.max.toFixed(0)} |`,
+          )
+        }
       }
 
 await writeFile(
