@@ -21,8 +21,8 @@
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
- * a minute is forgotten but for the rate its last cut set, where the next slow start ends (FC scales an
- * idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
+ * a minute is forgotten but for the rate its last cut set, past which the next slow start goes ten times
+ * slower (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
@@ -69,9 +69,11 @@ export const FLEET_SCHEDULE = {
   idleExpiryMs: 60_000,
   /**
    * How long the rate the last cut set outlives a forgotten schedule: a fleet that scaled to zero and
-   * comes back ends its slow start there instead of overrunning the quota to find it again.
+   * comes back slows its slow start there instead of overrunning the quota to find it again.
    */
   quotaMemoryMs: 86_400_000,
+  /** Past that rate slow start goes on doubling this often: the quota is likely near, but it may have moved. */
+  pastMemoryDoublingMs: 1_000,
 } as const
 
 const S = FLEET_SCHEDULE
@@ -102,6 +104,8 @@ local nextTicket = tonumber(h[4]) or 0
 local grownAt = tonumber(h[5]) or now
 local cutAt = tonumber(h[6]) or -1e15
 local slow = h[7] ~= '0'
+-- Slow start past the rate the last cut set, before the schedule was forgotten ('2'): ten times slower.
+local pastMemory = h[7] == '2'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
 local lastThrottleAt = tonumber(h[10]) or -1e15
@@ -162,7 +166,8 @@ end
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
 -- after a cut's cooldown, a few percent a second. Never above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-if slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
+if pastMemory then rate = rate + successes * ${(Math.LN2 * 1000) / S.pastMemoryDoublingMs}
+elseif slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
 elseif now > from then
   local growth = ${S.growthPerSecond}
   if rate >= cutFrom * 0.98 and rate < cutFrom * 1.01 then growth = ${S.nearCutGrowthPerSecond} end
@@ -170,14 +175,15 @@ elseif now > from then
 end
 if now > from then grownAt = now end
 if rate > limit then rate = limit end
--- Slow start ends where the last cut found the quota, before a schedule was forgotten: no overrun to find it again.
+-- Slow start slows where the last cut found the quota, before the schedule was forgotten: it overruns the
+-- quota only by what a tenth of its pace adds while a throttle's news comes, and a stale memory costs seconds.
 local ceiling = limit
 if cutTo > 0 and cutTo < limit then ceiling = cutTo end
-if slow and ceiling < limit and rate >= ceiling then rate, slow = ceiling, false end
+if slow and not pastMemory and ceiling < limit and rate >= ceiling then rate, pastMemory = ceiling, true end
 
 -- While slow start may still raise the rate, a wait ends no sooner than if the rate doubled every
 -- ${S.doublingMs} ms from now: admission judges that soonest end, or a cold fleet refuses what it will serve.
-local growing = slow and rate < ceiling
+local growing = slow and not pastMemory and rate < ceiling
 local function soonest(wait)
   if not growing then return wait end
   local doubling = ${S.doublingMs} * math.log(1 + wait * ${Math.LN2} / ${S.doublingMs}) / ${Math.LN2}
@@ -217,7 +223,7 @@ if op == 'throttle' then
     cutFrom = rate
     rate = math.max(${S.minQps}, target)
     cutTo = rate
-    cutAt, grownAt, slow = now, now, false
+    cutAt, grownAt, slow, pastMemory = now, now, false, false
   end
   -- Throttles in a row say the quota's window is spent: no ticket is served for a pause. A lone one (a
   -- call that slipped past a window's edge) pauses nothing. Set, not added, so that throttles arriving
@@ -265,12 +271,12 @@ else
 end
 
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
-  'cutAt', cutAt, 'slow', slow and '1' or '0', 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
+  'cutAt', cutAt, 'slow', pastMemory and '2' or (slow and '1' or '0'), 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
   'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
   'pauseTicket', pauseTicket, 'cutFrom', cutFrom, 'cutTo', cutTo)
 redis.call('PEXPIRE', key, ${S.quotaMemoryMs})
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
-  (slow and rate < ceiling) and 1 or 0, block }
+  (slow and not pastMemory and rate < ceiling) and 1 or 0, block }
 `
 
 /** The script, run by `RedisConnection.runScript` on the one schedule key. */

@@ -341,9 +341,26 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const fresh = await operate(connection, 'take')
     const grown = await operate(connection, 'take', { successes: 100 })
 
-    // Assess: slow start again, up to the remembered 300 rather than to PUB_QPS_LIMIT
+    // Assess: slow start again, up to the remembered 300 (no further in that step)
     expect(fresh).toMatchObject({ rate: 20, growing: true })
     expect(grown).toMatchObject({ rate: 300, growing: false })
+  })
+
+  it('climbs past the rate remembered from before it was forgotten ten times slower than slow start', async () => {
+    // Prepare: a fresh slow start that reached the remembered 300
+    const connection = connect()
+    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000, cutTo: 300 }))
+    await operate(connection, 'take', { successes: 100 })
+
+    // Act: 300 more successes, a second's worth at 300/s
+    const after = await operate(connection, 'take', { successes: 300 })
+
+    // Assess: doubling every second at full use, not every 100 ms, nor 5% a second; a throttle ends it
+    expect(after.rate).toBeCloseTo(300 + 300 * Math.LN2, 0)
+    expect(after.growing).toBe(false)
+    const cut = await operate(connection, 'throttle')
+    expect(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'slow'))).toBe('0')
+    expect(cut.rate).toBeLessThan(after.rate)
   })
 
   it('remembers the rate the last cut set far longer than the idle minute that forgets the rest', async () => {
