@@ -27,10 +27,11 @@
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
  *
- * KEYS[1]: the schedule hash. ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT,
- * longest acceptable wait in ms, successes to report, ticket (for `check`), pause after a throttle in ms,
- * and a seventh: for `throttle` the throttled call's ticket (absent when unknown), for `take` how many
- * tickets the caller would take at once (absent: one).
+ * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
+ * that alone); KEYS[2]: the rate the last cut set, kept for a day. ARGV: operation (`take`, `check`,
+ * `throttle`, `report`), PUB_QPS_LIMIT, longest acceptable wait in ms, successes to report, ticket (for
+ * `check`), pause after a throttle in ms, and a seventh: for `throttle` the throttled call's ticket
+ * (absent when unknown), for `take` how many tickets the caller would take at once (absent: one).
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
  * may still raise the rate (so waits may end much sooner than they say), else 0, tickets handed out }.
@@ -68,8 +69,9 @@ export const FLEET_SCHEDULE = {
   /** A schedule untouched this long is forgotten: the next caller starts afresh, in slow start. */
   idleExpiryMs: 60_000,
   /**
-   * How long the rate the last cut set outlives a forgotten schedule: a fleet that scaled to zero and
-   * comes back slows its slow start there instead of overrunning the quota to find it again.
+   * How long the rate the last cut set, in a key of its own, outlives a forgotten schedule: a fleet
+   * that scaled to zero and comes back slows its slow start there instead of overrunning the quota to
+   * find it again.
    */
   quotaMemoryMs: 86_400_000,
   /** Past that rate slow start goes on doubling this often: the quota is likely near, but it may have moved. */
@@ -86,12 +88,14 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local op, limit, maxWait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
-local key = KEYS[1]
+local key, memoryKey = KEYS[1], KEYS[2]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
   'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket',
-  'cutFrom', 'cutTo')
--- The rate the last cut set, what the quota last gave the fleet (0: none yet): it outlives the rest.
-local cutTo = tonumber(h[17]) or 0
+  'cutFrom')
+-- The rate the last cut set, what the quota last gave the fleet (0: none yet): it outlives the rest, in a
+-- key of its own, for the previous version, sharing the hash, forgets a schedule only by its expiry.
+local remembered = tonumber(redis.call('GET', memoryKey)) or 0
+local cutTo = remembered
 -- A schedule untouched for a while is forgotten: its pace, its pauses, its tickets (a quiet fleet banks no burst).
 if h[3] and now - tonumber(h[3]) > ${S.idleExpiryMs} then
   redis.call('DEL', key)
@@ -273,17 +277,22 @@ end
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', pastMemory and '2' or (slow and '1' or '0'), 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
   'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
-  'pauseTicket', pauseTicket, 'cutFrom', cutFrom, 'cutTo', cutTo)
-redis.call('PEXPIRE', key, ${S.quotaMemoryMs})
+  'pauseTicket', pauseTicket, 'cutFrom', cutFrom)
+redis.call('PEXPIRE', key, ${S.idleExpiryMs})
+if cutTo > 0 then redis.call('SET', memoryKey, cutTo, 'PX', ${S.quotaMemoryMs})
+elseif remembered > 0 then redis.call('DEL', memoryKey) end
 return { granted, ticket, math.ceil(waitMs * 1000), math.floor(rate * 1000), math.floor(slack * 1000),
   (slow and not pastMemory and rate < ceiling) and 1 or 0, block }
 `
 
-/** The script, run by `RedisConnection.runScript` on the one schedule key. */
-export const FLEET_SCHEDULE_SCRIPT: RedisScript = { name: 'iotPubFleetSchedule', lua: LUA, numberOfKeys: 1 }
+/** The script, run by `RedisConnection.runScript` on the schedule key and the quota memory key. */
+export const FLEET_SCHEDULE_SCRIPT: RedisScript = { name: 'iotPubFleetSchedule', lua: LUA, numberOfKeys: 2 }
 
 /** The schedule's key; the braces make it a hash tag, should another key ever join it in a script. */
 export const FLEET_SCHEDULE_KEY = '{iot-pub-gateway}:pub-schedule'
+
+/** The key of the rate the last cut set, in the schedule's hash tag (one slot, as a script needs). */
+export const FLEET_QUOTA_MEMORY_KEY = '{iot-pub-gateway}:pub-quota-memory'
 
 /** One operation's answer. */
 export interface ScheduleReply {

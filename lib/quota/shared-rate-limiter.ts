@@ -6,6 +6,7 @@
 import type { RedisConnection } from '../redis/connection.js'
 import type { AdaptiveRateLimiter } from './adaptive-rate-limiter.js'
 import {
+  FLEET_QUOTA_MEMORY_KEY,
   FLEET_SCHEDULE_KEY,
   FLEET_SCHEDULE_SCRIPT,
   readScheduleReply,
@@ -37,6 +38,8 @@ export interface SharedRateLimiterOptions {
   blockSize?: number
   /** The schedule's key. @default FLEET_SCHEDULE_KEY */
   key?: string
+  /** The key of the rate the last cut set, in the same hash tag. @default FLEET_QUOTA_MEMORY_KEY */
+  memoryKey?: string
   /** Clock in epoch milliseconds, only to turn deadlines into waits. @default Date.now */
   now?: () => number
 }
@@ -72,6 +75,7 @@ export class SharedRateLimiter implements PubRateLimiter {
       roomFreshMs: 50,
       blockSize: 16,
       key: FLEET_SCHEDULE_KEY,
+      memoryKey: FLEET_QUOTA_MEMORY_KEY,
       now: Date.now,
       ...options,
     }
@@ -263,7 +267,8 @@ export class SharedRateLimiter implements PubRateLimiter {
     // The throttled call's ticket, or a take's block, goes last, where the previous script reads nothing.
     if (operation === 'throttle' && ticket !== undefined) args.push(ticket)
     if (operation === 'take' && block > 1) args.push(block)
-    const raw = await this.#options.connection.runScript(FLEET_SCHEDULE_SCRIPT, [this.#options.key], args)
+    const { key, memoryKey } = this.#options
+    const raw = await this.#options.connection.runScript(FLEET_SCHEDULE_SCRIPT, [key, memoryKey], args)
     if (raw === undefined) {
       if (successes > 0) [this.#unreported, this.#unreportedSince] = [this.#unreported + successes, since]
       return undefined

@@ -3,6 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLogger } from '../../lib/log.js'
 import { AdaptiveRateLimiter } from '../../lib/quota/adaptive-rate-limiter.js'
 import {
+  FLEET_QUOTA_MEMORY_KEY,
+  FLEET_SCHEDULE,
   FLEET_SCHEDULE_KEY,
   FLEET_SCHEDULE_SCRIPT,
   readScheduleReply,
@@ -47,7 +49,8 @@ async function operate(
   // Sent as this version sends them; the previous one sent neither
   const seventh = called ?? block
   if (seventh !== undefined) args.push(seventh)
-  const raw = await connection.runScript(FLEET_SCHEDULE_SCRIPT, [FLEET_SCHEDULE_KEY], args)
+  const keys = [FLEET_SCHEDULE_KEY, FLEET_QUOTA_MEMORY_KEY]
+  const raw = await connection.runScript(FLEET_SCHEDULE_SCRIPT, keys, args)
   return readScheduleReply(raw)
 }
 
@@ -83,6 +86,11 @@ async function writeSchedule(
       ...fields(now),
     }),
   )
+}
+
+// Remembers `rate` as the rate the last cut set, as a cut before the schedule was forgotten leaves it.
+async function rememberCut(connection: RedisConnection, rate: number): Promise<void> {
+  await connection.run((client) => client.set(FLEET_QUOTA_MEMORY_KEY, rate))
 }
 
 describe('the fleet schedule (Lua on a real redis-server)', () => {
@@ -199,7 +207,8 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('refuses in slow start a ticket that growth up to the rate the last cut set could not serve in time', async () => {
     // Prepare: a schedule forgotten after a cut to 30/s, then 100 tickets of the fresh slow start
     const connection = connect()
-    await writeSchedule(connection, { rate: 30 }, (now) => ({ at: now - 61_000, cutTo: 30 }))
+    await writeSchedule(connection, { rate: 30 }, (now) => ({ at: now - 61_000 }))
+    await rememberCut(connection, 30)
     for (let i = 0; i < 100; i++) await operate(connection, 'take')
 
     // Act
@@ -326,7 +335,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const after = await operate(connection, 'take', { successes: 100 })
 
     // Assess: the rate remembered for the next slow start too
-    const remembered = await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'cutTo'))
+    const remembered = await connection.run((client) => client.get(FLEET_QUOTA_MEMORY_KEY))
     expect(cut.rate).toBeCloseTo(grown * 0.97, 2)
     expect(after.rate).toBeCloseTo((grown + 100) * 0.97, 2)
     expect(Number(remembered)).toBeCloseTo(after.rate, 2)
@@ -335,7 +344,8 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('forgets a schedule idle for a minute, but ends the next slow start where the last cut found the quota', async () => {
     // Prepare: a fleet at 300 calls a second, set by its last cut, idle since a minute ago
     const connection = connect()
-    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000, cutTo: 300 }))
+    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
+    await rememberCut(connection, 300)
 
     // Act
     const fresh = await operate(connection, 'take')
@@ -349,7 +359,8 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('climbs past the rate remembered from before it was forgotten ten times slower than slow start', async () => {
     // Prepare: a fresh slow start that reached the remembered 300
     const connection = connect()
-    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000, cutTo: 300 }))
+    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
+    await rememberCut(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
     // Act: 300 more successes, a second's worth at 300/s
@@ -370,12 +381,27 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
 
     // Act
     const cut = await operate(connection, 'throttle')
-    const remembered = await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'cutTo'))
-    const ttlMs = await connection.run((client) => client.pttl(FLEET_SCHEDULE_KEY))
+    const remembered = await connection.run((client) => client.get(FLEET_QUOTA_MEMORY_KEY))
+    const ttlMs = await connection.run((client) => client.pttl(FLEET_QUOTA_MEMORY_KEY))
 
     // Assess
     expect(Number(remembered)).toBeCloseTo(cut.rate, 2)
     expect(ttlMs).toBeGreaterThan(3_600_000)
+  })
+
+  it('leaves the schedule to expire after the idle minute, which is all the previous version forgets it by', async () => {
+    // Prepare: a fleet cut once, so that there is a rate to remember
+    const connection = connect()
+    await atFullRate(connection, 1_000)
+
+    // Act
+    await operate(connection, 'throttle')
+    const ttlMs = await connection.run((client) => client.pttl(FLEET_SCHEDULE_KEY))
+
+    // Assess: instances of the last deployment, sharing the hash, would otherwise resume a schedule idle
+    // for hours, its rate grown 5% for every second of it (to PUB_QPS_LIMIT), rather than slow start
+    expect(ttlMs).toBeGreaterThan(0)
+    expect(ttlMs).toBeLessThanOrEqual(FLEET_SCHEDULE.idleExpiryMs)
   })
 
   it('counts no success reported longer after that cut: those calls came after it', async () => {
