@@ -21,8 +21,8 @@
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
- * a minute is forgotten but for the rate its last cut set, past which the next slow start goes ten times
- * slower (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
+ * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
+ * the next slow start goes ten times slower (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
@@ -161,10 +161,12 @@ end
 -- Successes reported just after the cut that ended slow start were made before it, by calls whose
 -- answers were still on their way: the cut counts them too (never above the rate it cut from).
 if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
-  local raised = math.max(rate, math.min(slowCutFrom, lastSecond() * ${S.backoffShare}))
+  local seen = lastSecond()
+  local raised = math.max(rate, math.min(slowCutFrom, seen * ${S.backoffShare}))
   -- A pause under way keeps its end: at the higher rate it holds back more tickets.
   if now < pausedUntil then served = served - (pausedUntil - now) * (raised - rate) / 1000 end
-  rate, cutTo = raised, raised
+  rate = raised
+  if seen >= ${S.minSample} then cutTo = raised end
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
@@ -226,7 +228,9 @@ if op == 'throttle' then
     if slow then slowCutAt, slowCutFrom = now, rate end
     cutFrom = rate
     rate = math.max(${S.minQps}, target)
-    cutTo = rate
+    -- Remembered only when the successes tell the quota: a nearly idle fleet's few would start each burst
+    -- for a day below a fresh schedule's rate, and slow start ten times slower from there.
+    if seen >= ${S.minSample} then cutTo = rate end
     cutAt, grownAt, slow, pastMemory = now, now, false, false
   end
   -- Throttles in a row say the quota's window is spent: no ticket is served for a pause. A lone one (a

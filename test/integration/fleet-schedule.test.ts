@@ -389,6 +389,24 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(ttlMs).toBeGreaterThan(3_600_000)
   })
 
+  it('remembers nothing from a cut with too few successes to tell the quota: a nearly idle fleet starts afresh', async () => {
+    // Prepare: a fresh schedule whose fleet made 3 calls in its last second, the third throttled (the
+    // account's other callers spent the window), then a quiet minute
+    const connection = connect()
+    await operate(connection, 'take', { successes: 3 })
+    await operate(connection, 'throttle')
+    const at = Number(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'at')))
+    await connection.run((client) => client.hset(FLEET_SCHEDULE_KEY, 'at', at - 61_000))
+
+    // Act
+    const next = await operate(connection, 'take')
+
+    // Assess: the next burst's slow start from 20/s to PUB_QPS_LIMIT, not from 3/s, ten times slower
+    const remembered = await connection.run((client) => client.get(FLEET_QUOTA_MEMORY_KEY))
+    expect(next).toMatchObject({ rate: 20, growing: true })
+    expect(remembered).toBeNull()
+  })
+
   it('leaves the schedule to expire after the idle minute, which is all the previous version forgets it by', async () => {
     // Prepare: a fleet cut once, so that there is a rate to remember
     const connection = connect()
