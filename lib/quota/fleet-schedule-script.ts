@@ -181,6 +181,9 @@ elseif now > from then
 end
 if now > from then grownAt = now end
 if rate > limit then rate = limit end
+-- Slow start past the remembered rate reached PUB_QPS_LIMIT with no throttle: the quota gave more than that
+-- memory says, and kept, it would slow every burst after a quiet minute until some throttle.
+if pastMemory and cutTo < limit and rate >= limit then cutTo = 0 end
 -- Slow start slows where the last cut found the quota, before the schedule was forgotten: it overruns the
 -- quota only by what a tenth of its pace adds while a throttle's news comes, and a stale memory costs seconds.
 local ceiling = limit

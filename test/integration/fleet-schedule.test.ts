@@ -374,6 +374,26 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(cut.rate).toBeLessThan(after.rate)
   })
 
+  it('forgets the remembered rate once slow start past it reaches PUB_QPS_LIMIT with no throttle', async () => {
+    // Prepare: a fresh slow start at the remembered 300/s; the account's other callers have since gone quiet
+    const connection = connect()
+    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
+    await rememberCut(connection, 300)
+    await operate(connection, 'take', { successes: 100 })
+
+    // Act: successes enough to reach the limit ten times slower, then a quiet minute and the next burst
+    const reached = await operate(connection, 'take', { successes: 1_100 })
+    const at = Number(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'at')))
+    await connection.run((client) => client.hset(FLEET_SCHEDULE_KEY, 'at', at - 61_000))
+    const next = await operate(connection, 'take', { successes: 100 })
+
+    // Assess: the quota gave PUB_QPS_LIMIT; the next burst grows as a fresh one, not stopped at 300/s
+    expect(reached.rate).toBe(1_000)
+    expect(await connection.run((client) => client.get(FLEET_QUOTA_MEMORY_KEY))).toBeNull()
+    expect(next.rate).toBeCloseTo(20 + 100 * Math.LN2 * 10, 0)
+    expect(next.growing).toBe(true)
+  })
+
   it('remembers the rate the last cut set far longer than the idle minute that forgets the rest', async () => {
     // Prepare
     const connection = connect()
