@@ -14,14 +14,14 @@
  * BENCH_SIZES (default 8,64,200), BENCH_OVERLOADS (default 2,4), BENCH_LIMITS (known,unknown),
  * BENCH_MODES (redis,local), BENCH_TIMEOUT_S (the function's timeout, default 10), BENCH_AGAIN
  * (default 1; 0 skips it): each shared-limiter scenario then runs a second burst, fresh instances on the
- * same Redis after the schedule sat idle past the minute that forgets it, as when FC scaled the fleet to
+ * same Redis once the schedule expired, as after an idle minute when FC scaled the fleet to
  * zero (its rows say "again"; the chart shows first bursts).
  */
 import { execFile, fork } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { FLEET_SCHEDULE, FLEET_SCHEDULE_KEY } from '../lib/quota/fleet-schedule-script.js'
+import { FLEET_SCHEDULE_KEY } from '../lib/quota/fleet-schedule-script.js'
 import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js'
 import { scaleChart } from './scale-chart.js'
 import type { FleetReport } from './scale-fleet.js'
@@ -86,11 +86,10 @@ async function scenario(
   }
 }
 
-// Moves the schedule's last use back past the minute that forgets it: what a fleet scaled to zero leaves.
+// What a fleet scaled to zero leaves after the idle minute: the schedule expired, its quota memory kept.
 async function idleSchedule(url: string): Promise<void> {
   const client = new Redis(url)
-  const at = Number(await client.hget(FLEET_SCHEDULE_KEY, 'at'))
-  await client.hset(FLEET_SCHEDULE_KEY, 'at', at - FLEET_SCHEDULE.idleExpiryMs - 1_000)
+  await client.del(FLEET_SCHEDULE_KEY)
   await client.config('RESETSTAT')
   client.disconnect()
 }
