@@ -170,11 +170,14 @@ if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
--- after a cut's cooldown, a few percent a second. Never above the limit.
+-- after a cut's cooldown, a few percent a second, but only while the fleet uses its rate (no slot left
+-- unused since the last ticket): a quiet fleet learns nothing of the quota, and climbing meanwhile it would
+-- meet its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661).
+-- Never above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
 if pastMemory then rate = rate + successes * ${(Math.LN2 * 1000) / S.pastMemoryDoublingMs}
 elseif slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
-elseif now > from then
+elseif now > from and slack < 1 then
   local growth = ${S.growthPerSecond}
   if rate >= cutFrom * 0.98 and rate < cutFrom * 1.01 then growth = ${S.nearCutGrowthPerSecond} end
   rate = rate * (1 + growth) ^ ((now - from) / 1000)

@@ -521,8 +521,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const grown = await atFullRate(connection, 100)
     await operate(connection, 'throttle', { limit: 100 })
 
-    // Act
+    // Act: with a backlog of tickets that outlasts the cooldown, the fleet using its rate
     const during = await operate(connection, 'throttle', { limit: 100 })
+    for (let n = 0; n < 30; n++) await operate(connection, 'take', { limit: 100 })
     await sleep(1_300)
     const after = await operate(connect(), 'take', { limit: 100 })
 
@@ -530,6 +531,23 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(during.rate).toBeCloseTo(grown * 0.97, 2)
     expect(after.rate).toBeGreaterThan(during.rate)
     expect(after.rate).toBeLessThan(during.rate * 1.05)
+  })
+
+  it('climbs back only while the fleet uses its rate: a quiet second adds nothing, a busy one 5%', async () => {
+    // Prepare: past the cooldown of a cut to 100/s, last grown 1 s ago; at a second's worth of unused slots
+    const connection = connect()
+    await writeSchedule(connection, { rate: 100 }, (now) => ({ grownAt: now - 1_000, at: now - 1_000 }))
+
+    // Act: then 200 ms with a backlog of 30 tickets
+    const quiet = await operate(connection, 'take')
+    for (let n = 0; n < 30; n++) await operate(connection, 'take')
+    await sleep(200)
+    const busy = await operate(connection, 'take')
+
+    // Assess: no growth over the quiet second; 5% a second over the busy 200 ms
+    expect(quiet.rate).toBe(100)
+    expect(busy.rate).toBeGreaterThan(100)
+    expect(busy.rate).toBeLessThan(100 * 1.05 ** 0.5)
   })
 
   it('climbs back slowly near the rate IoT last throttled, at 5% a second below and beyond it', async () => {
