@@ -22,7 +22,7 @@
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
  * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
- * the next slow start goes ten times slower (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
+ * the next slow start goes slowly, faster the further beyond it (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
@@ -74,8 +74,11 @@ export const FLEET_SCHEDULE = {
    * find it again.
    */
   quotaMemoryMs: 86_400_000,
-  /** Past that rate slow start goes on doubling this often: the quota is likely near, but it may have moved. */
-  pastMemoryDoublingMs: 1_000,
+  /**
+   * Past that rate slow start grows, at full use, by this share a second at first, and by this much more
+   * per share of it left behind: slowly where the quota most likely is, fast once it clearly is not.
+   */
+  pastMemoryGrowth: { atIt: 0.05, perShareBeyond: 2 },
 } as const
 
 const S = FLEET_SCHEDULE
@@ -108,7 +111,7 @@ local nextTicket = tonumber(h[4]) or 0
 local grownAt = tonumber(h[5]) or now
 local cutAt = tonumber(h[6]) or -1e15
 local slow = h[7] ~= '0'
--- Slow start past the rate the last cut set, before the schedule was forgotten ('2'): ten times slower.
+-- Slow start past the rate the last cut set, before the schedule was forgotten ('2'): slow near that rate.
 local pastMemory = h[7] == '2'
 local pausedUntil = tonumber(h[8]) or 0
 local lastPause = tonumber(h[9]) or 0
@@ -175,7 +178,9 @@ end
 -- meet its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661).
 -- Never above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-if pastMemory then rate = rate + successes * ${(Math.LN2 * 1000) / S.pastMemoryDoublingMs}
+if pastMemory then
+  local beyond = cutTo > 0 and math.max(0, rate / cutTo - 1) or 1
+  rate = rate + successes * (${S.pastMemoryGrowth.atIt} + beyond * ${S.pastMemoryGrowth.perShareBeyond})
 elseif slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
 elseif now > from and slack < 1 then
   local growth = ${S.growthPerSecond}
@@ -188,7 +193,7 @@ if rate > limit then rate = limit end
 -- memory says, and kept, it would slow every burst after a quiet minute until some throttle.
 if pastMemory and cutTo < limit and rate >= limit then cutTo = 0 end
 -- Slow start slows where the last cut found the quota, before the schedule was forgotten: it overruns the
--- quota only by what a tenth of its pace adds while a throttle's news comes, and a stale memory costs seconds.
+-- quota only by what its slow pace there adds while a throttle's news comes, and a stale memory costs seconds.
 local ceiling = limit
 if cutTo > 0 and cutTo < limit then ceiling = cutTo end
 if slow and not pastMemory and ceiling < limit and rate >= ceiling then rate, pastMemory = ceiling, true end
@@ -235,7 +240,7 @@ if op == 'throttle' then
     cutFrom = rate
     rate = math.max(${S.minQps}, target)
     -- Remembered only when the successes tell the quota: a nearly idle fleet's few would start each burst
-    -- for a day below a fresh schedule's rate, and slow start ten times slower from there.
+    -- for a day below a fresh schedule's rate, and slow start slowly from there.
     if seen >= ${S.minSample} then cutTo = rate end
     cutAt, grownAt, slow, pastMemory = now, now, false, false
   end

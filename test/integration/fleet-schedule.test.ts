@@ -356,22 +356,24 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(grown).toMatchObject({ rate: 300, growing: false })
   })
 
-  it('climbs past the rate remembered from before it was forgotten ten times slower than slow start', async () => {
+  it('climbs past the rate remembered from before it was forgotten slowly near it, faster the further beyond', async () => {
     // Prepare: a fresh slow start that reached the remembered 300
     const connection = connect()
     await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
     await rememberCut(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
-    // Act: 300 more successes, a second's worth at 300/s
-    const after = await operate(connection, 'take', { successes: 300 })
+    // Act: 300 more successes, a second's worth at 300/s, then 315 more
+    const nearIt = await operate(connection, 'take', { successes: 300 })
+    const after = await operate(connection, 'take', { successes: 315 })
 
-    // Assess: doubling every second at full use, not every 100 ms, nor 5% a second; a throttle ends it
-    expect(after.rate).toBeCloseTo(300 + 300 * Math.LN2, 0)
+    // Assess: 5% a second at full use at the memory, 5% + 2 × 5% at 5% beyond it; a throttle ends it
+    expect(nearIt.rate).toBeCloseTo(300 + 300 * 0.05, 0)
+    expect(after.rate).toBeCloseTo(315 + 315 * (0.05 + 2 * 0.05), 0)
     expect(after.growing).toBe(false)
     const cut = await operate(connection, 'throttle')
     expect(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'slow'))).toBe('0')
-    expect(cut.rate).toBeLessThan(after.rate)
+    expect((await operate(connection, 'take', { successes: 300 })).rate).toBe(cut.rate)
   })
 
   it('forgets the remembered rate once slow start past it reaches PUB_QPS_LIMIT with no throttle', async () => {
@@ -381,8 +383,11 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     await rememberCut(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
-    // Act: successes enough to reach the limit ten times slower, then a quiet minute and the next burst
-    const reached = await operate(connection, 'take', { successes: 1_100 })
+    // Act: successes, a few hundred at a time, until the rate stops growing; then a quiet minute and the next burst
+    let reached = await operate(connection, 'take', { successes: 300 })
+    for (let n = 0; n < 30 && reached.rate < 1_000; n++) {
+      reached = await operate(connection, 'take', { successes: 300 })
+    }
     const at = Number(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'at')))
     await connection.run((client) => client.hset(FLEET_SCHEDULE_KEY, 'at', at - 61_000))
     const next = await operate(connection, 'take', { successes: 100 })
