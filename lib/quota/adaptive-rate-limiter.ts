@@ -266,19 +266,26 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     waiter.grant(granted)
   }
 
-  // Multiplicative growth, paused during the cooldown that follows a cut.
+  // Multiplicative growth, paused during the cooldown that follows a cut, and counting only the time the
+  // instance used its rate: once the bucket is full again it learns nothing of the quota, and climbing
+  // meanwhile it would meet its next burst at a rate IoT never allowed it.
   #grow(now: number): void {
     if (this.#slowStart || this.#rate >= this.#options.limitQps) {
       this.#lastGrowthAt = now
       return
     }
-    const since = now - Math.max(this.#lastGrowthAt, this.#lastCutAt + this.#options.cooldownMs)
-    if (since <= 0) return
-    this.#rate = Math.min(
-      this.#options.limitQps,
-      this.#rate * (1 + this.#options.growthPerSecond) ** (since / 1_000),
-    )
-    this.#lastGrowthAt = now
+    const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
+    const fullAt = this.#refilledAt + ((capacity - this.#tokens) * 1_000) / this.#rate
+    const since =
+      Math.min(now, fullAt) - Math.max(this.#lastGrowthAt, this.#lastCutAt + this.#options.cooldownMs)
+    if (since > 0) {
+      this.#rate = Math.min(
+        this.#options.limitQps,
+        this.#rate * (1 + this.#options.growthPerSecond) ** (since / 1_000),
+      )
+    }
+    // The cooldown's end, not an idle stretch, is where growth resumes.
+    if (now > this.#lastCutAt + this.#options.cooldownMs) this.#lastGrowthAt = now
   }
 
   // Successes in exactly the last second, which is also the observed success rate per second: the oldest

@@ -182,16 +182,35 @@ describe('AdaptiveRateLimiter', () => {
     limiter.recordThrottle()
     const cut = limiter.rate
 
-    // Act
-    vi.advanceTimersByTime(1_000 + 2_000)
-    await limiter.acquire(Number.POSITIVE_INFINITY)
+    // Act: every free slot taken, a millisecond apart, for the cooldown and two seconds, then ten minutes
+    const busyFor = (ms: number) => {
+      for (let t = 0; t < ms; t++) {
+        vi.advanceTimersByTime(1)
+        while (limiter.acquire(Date.now()) === true);
+      }
+    }
+    busyFor(1_000 + 2_000)
     const twoSecondsLater = limiter.rate
-    vi.advanceTimersByTime(600_000)
-    await limiter.acquire(Number.POSITIVE_INFINITY)
+    busyFor(600_000)
 
     // Assess
-    expect(twoSecondsLater).toBeCloseTo(cut * 1.05 ** 2)
+    expect(twoSecondsLater).toBeCloseTo(cut * 1.05 ** 2, 0)
     expect(limiter.rate).toBe(1_000)
+  })
+
+  it('does not climb back while idle: it learns nothing of the quota, and would burst past it', async () => {
+    // Prepare
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 500; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    const cut = limiter.rate
+
+    // Act: ten quiet seconds after the cooldown, then a call
+    vi.advanceTimersByTime(1_000 + 10_000)
+    await limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess: at most the 50 ms its bucket took to fill again counted
+    expect(limiter.rate).toBeLessThan(cut * 1.05 ** 0.1)
   })
 
   it('adds up the successes of every bucket in the last second', () => {
