@@ -78,7 +78,7 @@ export const FLEET_SCHEDULE = {
    * Past that rate slow start grows, at full use, by this share a second at first, and by this much more
    * per share of it left behind: slowly where the quota most likely is, fast once it clearly is not.
    */
-  pastMemoryGrowth: { atIt: 0.05, perShareBeyond: 2 },
+  pastMemoryGrowth: { atIt: 0.05, perShareBeyond: 0.5 },
 } as const
 
 const S = FLEET_SCHEDULE

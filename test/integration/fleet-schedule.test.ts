@@ -367,9 +367,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const nearIt = await operate(connection, 'take', { successes: 300 })
     const after = await operate(connection, 'take', { successes: 315 })
 
-    // Assess: 5% a second at full use at the memory, 5% + 2 × 5% at 5% beyond it; a throttle ends it
+    // Assess: 5% a second at full use at the memory, 5% + 0.5 × 5% at 5% beyond it; a throttle ends it
     expect(nearIt.rate).toBeCloseTo(300 + 300 * 0.05, 0)
-    expect(after.rate).toBeCloseTo(315 + 315 * (0.05 + 2 * 0.05), 0)
+    expect(after.rate).toBeCloseTo(315 + 315 * (0.05 + 0.5 * 0.05), 0)
     expect(after.growing).toBe(false)
     const cut = await operate(connection, 'throttle')
     expect(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'slow'))).toBe('0')
