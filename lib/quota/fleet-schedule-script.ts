@@ -12,8 +12,8 @@
  *
  * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
  * under what one quota window gave the fleet (the successes reported in the last second, or between two
- * runs of throttles; to half when they are too few to tell), at most once per cooldown; then it climbs
- * back by a few percent a second, a tenth of that near the rate IoT last throttled. Throttles in
+ * runs of throttles; to half when they are too few to tell), at most once per cooldown; then, while the
+ * fleet uses it, it climbs back by a few percent a second, a tenth of that near the rate IoT last throttled. Throttles in
  * a row pause the schedule (the quota's window is spent), after a cut at a steady pace only for what
  * that pace says is left of the window; a lone one does not.
  * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
@@ -22,19 +22,22 @@
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
  * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
- * the next slow start goes slowly, faster the further beyond it (FC scales an idle fleet to zero: each burst would otherwise overrun the quota again to find it). Successes are
+ * the next slow start goes slowly, faster the further beyond it, until a throttle or PUB_QPS_LIMIT (which
+ * forgets that rate): FC scales an idle fleet to zero, and each burst would otherwise overrun the quota
+ * again to find it. Successes are
  * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
  * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
  *
  * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
- * that alone); KEYS[2]: the rate the last cut set, kept for a day. ARGV: operation (`take`, `check`,
+ * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation. ARGV: operation (`take`, `check`,
  * `throttle`, `report`), PUB_QPS_LIMIT, longest acceptable wait in ms, successes to report, ticket (for
  * `check`), pause after a throttle in ms, and a seventh: for `throttle` the throttled call's ticket
  * (absent when unknown), for `take` how many tickets the caller would take at once (absent: one).
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
- * may still raise the rate (so waits may end much sooner than they say), else 0, tickets handed out }.
+ * may still double the rate (below the remembered rate and PUB_QPS_LIMIT; so waits may end much sooner
+ * than they say), else 0, tickets handed out }.
  */
 import type { RedisScript } from '../redis/connection.js'
 
@@ -42,7 +45,7 @@ import type { RedisScript } from '../redis/connection.js'
 export const FLEET_SCHEDULE = {
   /** Rate of a fresh schedule, calls per second (never above PUB_QPS_LIMIT). */
   startQps: 20,
-  /** Slow start: the rate doubles this often at full use until the first throttle. */
+  /** Slow start: the rate doubles this often at full use until the first throttle, or the remembered rate. */
   doublingMs: 100,
   /** Growth per second after the cooldown that follows a cut. */
   growthPerSecond: 0.05,
@@ -320,7 +323,7 @@ export interface ScheduleReply {
   rate: number
   /** Tickets the schedule left unused before this operation; negative, the backlog ahead of it. */
   slack: number
-  /** In slow start below PUB_QPS_LIMIT: the rate may double every `doublingMs`, so the wait may end sooner. */
+  /** In slow start below the remembered rate and PUB_QPS_LIMIT: the rate may double every `doublingMs`, so the wait may end sooner. */
   growing: boolean
   /** Tickets a `take` handed out: `ticket` and the ones after it, each due 1 / rate after the one before. */
   block: number
