@@ -13,9 +13,9 @@
  * The rate adapts as the per-instance limiter's does, for the whole fleet: any throttle cuts it to just
  * under what one quota window gave the fleet (the successes reported in the last second, or between two
  * runs of throttles; to half when they are too few to tell), at most once per cooldown; then, while the
- * fleet uses it, it climbs back by a few percent a second, a tenth of that near the rate IoT last throttled. Throttles in
- * a row pause the schedule (the quota's window is spent), after a cut at a steady pace only for what
- * that pace says is left of the window; a lone one does not.
+ * fleet uses it, it climbs back by a few percent a second, a tenth of that near the rate IoT last
+ * throttled. Throttles in a row pause the schedule (the quota's window is spent), after a cut at a
+ * steady pace only for what that pace says is left of the window; a lone one does not.
  * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
  * answer came late (its ticket was due before the pause): with a slow fleet there are many.
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
