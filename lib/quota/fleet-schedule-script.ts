@@ -30,10 +30,11 @@
  * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
  *
  * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
- * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation. ARGV: operation (`take`, `check`,
- * `throttle`, `report`), PUB_QPS_LIMIT, longest acceptable wait in ms, successes to report, ticket (for
- * `check`), pause after a throttle in ms, and a seventh: for `throttle` the throttled call's ticket
- * (absent when unknown), for `take` how many tickets the caller would take at once (absent: one).
+ * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation.
+ * ARGV: operation (`take`, `check`, `throttle`, `report`), PUB_QPS_LIMIT, longest acceptable wait in
+ * ms, successes to report, ticket (for `check`), pause after a throttle in ms, and a seventh: for
+ * `throttle` the throttled call's ticket (absent when unknown), for `take` how many tickets the caller
+ * would take at once (absent: one).
  * Reply: { granted 1 | 0, ticket, wait or retry-after in µs, current rate in milli-calls per second,
  * unused tickets before the operation in thousandths (negative: the backlog ahead), 1 while slow start
  * may still double the rate (below the remembered rate and PUB_QPS_LIMIT; so waits may end much sooner
@@ -196,7 +197,7 @@ if rate > limit then rate = limit end
 -- memory says, and kept, it would slow every burst after a quiet minute until some throttle.
 if pastMemory and cutTo < limit and rate >= limit then cutTo = 0 end
 -- Slow start slows where the last cut found the quota, before the schedule was forgotten: it overruns the
--- quota only by what its slow pace there adds while a throttle's news comes, and a stale memory costs seconds.
+-- quota only by what its slow pace there adds while a throttle's news comes; a stale memory costs seconds.
 local ceiling = limit
 if cutTo > 0 and cutTo < limit then ceiling = cutTo end
 if slow and not pastMemory and ceiling < limit and rate >= ceiling then rate, pastMemory = ceiling, true end
