@@ -13,7 +13,7 @@ import {
   type ScheduleReply,
   soonestEndOfWait,
 } from './fleet-schedule-script.js'
-import type { PubRateLimiter } from './pub-rate-limiter.js'
+import type { PubRateLimiter, PubSlot } from './pub-rate-limiter.js'
 
 /** Successes older than this say nothing of the fleet's last second, which is what a cut counts. */
 const STALE_SUCCESS_MS = 1_000
@@ -60,7 +60,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   #reportQueued = false
   // A report held back while slots taken ahead last; a throttle sends the successes at once instead.
   #heldReport: NodeJS.Timeout | undefined
-  // The ticket of the latest call the schedule let through, sent with a throttle; unknown until its answer.
+  // The ticket of the latest call the schedule let through: a throttle naming no slot sends it.
   #callTicket: number | undefined
   // Tickets taken ahead while the fleet had room: slot k (from `next` to before `end`) is ticket `first + k`,
   // due k × `everyMs` after `at` (performance.now()), usable until `until`.
@@ -91,22 +91,24 @@ export class SharedRateLimiter implements PubRateLimiter {
     return this.#retryAfterMs
   }
 
-  acquire(deadline: number): boolean | Promise<boolean> {
+  acquire(deadline: number, slot: PubSlot = {}): boolean | Promise<boolean> {
     if (this.#ownPaces()) return this.#fallback(deadline)
-    if (this.#takeAhead()) return true
+    if (this.#takeAhead(slot)) return true
     if (this.#fleetHasRoom()) {
       // The slot is still taken from the schedule, but the call does not wait for the answer, which may
-      // bring slots for the next calls. An answer lets one call through this way: a batch's concurrent
-      // calls wait for their own.
+      // bring slots for the next calls (its ticket is the first). An answer lets one call through this
+      // way: a batch's concurrent calls wait for their own.
       this.#lastReply = undefined
       this.#callTicket = undefined
-      void this.#run('take', deadline, undefined, this.#options.blockSize)
+      void this.#run('take', deadline, undefined, this.#options.blockSize).then((reply) => {
+        if (reply?.granted) slot.ticket = reply.ticket
+      })
       return true
     }
-    return this.#take(deadline)
+    return this.#take(deadline, slot)
   }
 
-  async #take(deadline: number): Promise<boolean> {
+  async #take(deadline: number, slot: PubSlot): Promise<boolean> {
     let reply = await this.#run('take', deadline)
     if (reply === undefined) return this.#fallback(deadline)
     for (;;) {
@@ -114,6 +116,7 @@ export class SharedRateLimiter implements PubRateLimiter {
         this.#retryAfterMs = reply.waitMs
         return false
       }
+      slot.ticket = reply.ticket
       if (reply.waitMs <= 0) return true
       // Slow start ends at the first throttle, with a cut that moves every ticket later: while it runs,
       // every wait is re-checked, or each instance holding a ticket would make one throttled call then.
@@ -138,21 +141,25 @@ export class SharedRateLimiter implements PubRateLimiter {
     }
   }
 
-  recordThrottle(): void {
+  recordThrottle(slot?: PubSlot): void {
     // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
     // successes they held back are news a cut needs.
     this.#ahead = { ...this.#ahead, end: 0, until: 0 }
     this.#throttles++
     clearTimeout(this.#heldReport)
     this.#reportQueued = false
-    if (this.#ownPaces()) this.#options.fallback.recordThrottle()
-    else
-      void this.#run('throttle', Number.POSITIVE_INFINITY, this.#callTicket).then((reply) => {
-        // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
-        if (reply !== undefined) return
-        this.#standIn()
-        this.#options.fallback.recordThrottle()
-      })
+    if (this.#ownPaces()) {
+      this.#options.fallback.recordThrottle()
+      return
+    }
+    // The throttled call's own ticket; a caller naming no slot gets the latest the schedule let through.
+    const ticket = slot ? slot.ticket : this.#callTicket
+    void this.#run('throttle', Number.POSITIVE_INFINITY, ticket).then((reply) => {
+      // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
+      if (reply !== undefined) return
+      this.#standIn()
+      this.#options.fallback.recordThrottle()
+    })
   }
 
   recordSuccess(): void {
@@ -191,7 +198,7 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   // A slot taken ahead, if one is due and still fresh: no command at all.
-  #takeAhead(): boolean {
+  #takeAhead(slot: PubSlot): boolean {
     const ahead = this.#ahead
     if (ahead.next >= ahead.end) return false
     // Tickets come due a fraction of a millisecond apart: a millisecond clock would miss most of them.
@@ -202,9 +209,10 @@ export class SharedRateLimiter implements PubRateLimiter {
     // after a while must not burst on all of them at once, past the fleet's rate. A few milliseconds late
     // (a caller slower than a fast fleet's rate) a slot still serves, shifted by less than a call's jitter.
     const lastTooLate = Math.floor((now - AHEAD_LATE_MS - ahead.at) / ahead.everyMs)
-    const slot = Math.max(ahead.next, Math.min(ahead.end - 1, lastTooLate))
-    this.#callTicket = ahead.first + slot
-    ahead.next = slot + 1
+    const index = Math.max(ahead.next, Math.min(ahead.end - 1, lastTooLate))
+    this.#callTicket = ahead.first + index
+    slot.ticket = this.#callTicket
+    ahead.next = index + 1
     return true
   }
 

@@ -8,7 +8,7 @@
 import { GatewayError, ThrottledError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js'
 import type { Publisher } from '../iot/publisher.js'
 import type { Logger } from '../log.js'
-import type { PubRateLimiter } from '../quota/pub-rate-limiter.js'
+import type { PubRateLimiter, PubSlot } from '../quota/pub-rate-limiter.js'
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay, retryKindOf } from './policy.js'
 import type { RetryQuota } from './retry-quota.js'
 
@@ -50,8 +50,10 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
       const attempts = { calls: 0, maybeSent: 0 }
       let last: GatewayError | undefined
       for (;;) {
-        const slot = limiter.acquire(deadline - MIN_CALL_MS)
-        if (slot !== true && !(await slot)) {
+        // Each call names its own slot when throttled: a batch's calls run at once.
+        const slot: PubSlot = {}
+        const granted = limiter.acquire(deadline - MIN_CALL_MS, slot)
+        if (granted !== true && !(await granted)) {
           // After a failed call, that failure is the answer: the limiter's own "no slot" would hide it.
           // The limiter's estimate of a free slot is when trying again makes sense.
           if (last !== undefined)
@@ -84,7 +86,7 @@ export function createRetryingPublisher(inner: Publisher, options: RetryingPubli
           const failure = error as GatewayError
           last = failure
           if (failure.mayHavePublished) attempts.maybeSent++
-          if (kind === 'throttle') limiter.recordThrottle()
+          if (kind === 'throttle') limiter.recordThrottle(slot)
           const delay = retryDelay(kind, attempts.calls, failure.retryAfterMs, random, backoff)
           if (failure.mayHavePublished && attempts.maybeSent > maybeSentRetries)
             throw giveUp(failure, attempts, delay)

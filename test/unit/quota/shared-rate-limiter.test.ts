@@ -346,6 +346,51 @@ describe('SharedRateLimiter', () => {
     expect(calls[2]?.args[6]).toBe(7)
   })
 
+  it('names the throttled call’s own ticket among a batch’s calls at once, not the latest granted', async () => {
+    // Prepare: no room, then two calls at once, granted tickets 7 and 8
+    const { calls, limiter } = await afterFirstCall([
+      [1, 1, 0, 1_000_000, 0],
+      [1, 7, 0, 1_000_000, 0],
+      [1, 8, 0, 1_000_000, 0],
+      [1, 0, 0, 1_000_000],
+    ])
+    const [first, second] = [{}, {}]
+    const granted = Promise.all([
+      limiter.acquire(Date.now() + 1_000, first),
+      limiter.acquire(Date.now() + 1_000, second),
+    ])
+    await vi.runAllTimersAsync()
+    expect(await granted).toEqual([true, true])
+
+    // Act: IoT throttles the first
+    limiter.recordThrottle(first)
+    await vi.runAllTimersAsync()
+
+    // Assess
+    expect(calls.map((call) => call.operation)).toEqual(['take', 'take', 'take', 'throttle'])
+    expect(calls[3]?.args[6]).toBe(7)
+  })
+
+  it('names the ticket of a call that went ahead of its answer once the answer came', async () => {
+    // Prepare: an answer showing room, so that the next call goes without waiting for its ticket, 9
+    const { calls, limiter } = await afterFirstCall([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 9, 0, 1_000_000, 0],
+      [1, 0, 0, 1_000_000],
+    ])
+    const slot = {}
+    expect(limiter.acquire(Date.now() + 1_000, slot)).toBe(true)
+    await vi.runAllTimersAsync()
+
+    // Act
+    limiter.recordThrottle(slot)
+    await vi.runAllTimersAsync()
+
+    // Assess
+    expect(calls[2]?.operation).toBe('throttle')
+    expect(calls[2]?.args[6]).toBe(9)
+  })
+
   it('names no ticket for a call that went before its slot’s answer came', async () => {
     // Prepare: an answer showing room, so that the next call does not wait for its own
     const { calls, limiter } = await afterFirstCall([

@@ -10,7 +10,7 @@ import {
 } from '../../../lib/errors.js'
 import type { Publisher, PublishOptions } from '../../../lib/iot/publisher.js'
 import { createLogger } from '../../../lib/log.js'
-import type { PubRateLimiter } from '../../../lib/quota/pub-rate-limiter.js'
+import type { PubRateLimiter, PubSlot } from '../../../lib/quota/pub-rate-limiter.js'
 import { RetryQuota } from '../../../lib/retry/retry-quota.js'
 import { createRetryingPublisher } from '../../../lib/retry/retrying-publisher.js'
 
@@ -121,6 +121,29 @@ describe('createRetryingPublisher', () => {
     expect(calls).toHaveLength(3)
     expect(limiter.throttles).toBe(2)
     expect(limiter.successes).toBe(1)
+  })
+
+  it('tells the limiter which call IoT throttled: the slot that call acquired, a fresh one per call', async () => {
+    // Prepare: a limiter that numbers the slots it grants
+    const { publisher } = failing(new ThrottledError('Throttling'))
+    const throttled: PubSlot[] = []
+    let granted = 0
+    const limiter: PubRateLimiter = {
+      rate: 1_000,
+      acquire: (_deadline, slot) => {
+        if (slot) slot.ticket = ++granted
+        return true
+      },
+      recordThrottle: (slot) => throttled.push({ ...slot }),
+      recordSuccess: () => {},
+    }
+
+    // Act
+    await settle(retrying(publisher, { limiter }).publish({}))
+
+    // Assess: the first call's slot, not the retry's
+    expect(granted).toBe(2)
+    expect(throttled).toEqual([{ ticket: 1 }])
   })
 
   it('waits with full jitter: half the 1 s ceiling, then half of 2 s', async () => {
