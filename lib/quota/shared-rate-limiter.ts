@@ -142,9 +142,10 @@ export class SharedRateLimiter implements PubRateLimiter {
   }
 
   recordThrottle(slot?: PubSlot): void {
-    // Slots taken ahead were the fleet's room, which the quota's spent window just took away; and the
-    // successes they held back are news a cut needs.
+    // Slots taken ahead, and room an answer showed, were the fleet's room, which the quota's spent window
+    // just took away; and the successes they held back are news a cut needs.
     this.#ahead = { ...this.#ahead, end: 0, until: 0 }
+    this.#lastReply = undefined
     this.#throttles++
     clearTimeout(this.#heldReport)
     this.#reportQueued = false

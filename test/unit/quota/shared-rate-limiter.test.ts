@@ -391,6 +391,23 @@ describe('SharedRateLimiter', () => {
     expect(calls[2]?.args[6]).toBe(9)
   })
 
+  it('waits for its own answer after IoT throttles, whatever room the last answer showed', async () => {
+    // Prepare: an answer showing room, a moment ago
+    const { limiter } = await afterFirstCall([
+      [1, 1, 0, 1_000_000, 5_000],
+      [1, 0, 0, 1_000_000],
+      [1, 2, 3_000, 500_000, -2_000],
+    ])
+
+    // Act
+    limiter.recordThrottle()
+    const next = limiter.acquire(Date.now() + 1_000)
+
+    // Assess
+    expect(next).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+  })
+
   it('names no ticket for a call that went before its slot’s answer came', async () => {
     // Prepare: an answer showing room, so that the next call does not wait for its own
     const { calls, limiter } = await afterFirstCall([
