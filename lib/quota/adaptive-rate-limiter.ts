@@ -268,8 +268,11 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Multiplicative growth, paused during the cooldown that follows a cut, and counting only the time the
   // instance used its rate: once the bucket is full again it learns nothing of the quota, and climbing
-  // meanwhile it would meet its next burst at a rate IoT never allowed it. As the fleet's schedule, nothing
-  // counts once a whole slot went unused (bucket full a slot's time, no call waiting): a light user stays.
+  // meanwhile it would meet its next burst at a rate IoT never allowed it. As the fleet's schedule, it
+  // counts nothing once a whole slot went unused since (the bucket full for a slot's time, no call
+  // waiting: a late timer is no idle slot): else each call, taking one token from a full bucket, counted
+  // the slot that refilled it, and an instance calling at a quarter of its rate climbed to PUB_QPS_LIMIT
+  // in minutes.
   #grow(now: number): void {
     if (this.#slowStart || this.#rate >= this.#options.limitQps) {
       this.#lastGrowthAt = now
