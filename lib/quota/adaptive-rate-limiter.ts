@@ -268,11 +268,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
 
   // Multiplicative growth, paused during the cooldown that follows a cut, and counting only the time the
   // instance used its rate: once the bucket is full again it learns nothing of the quota, and climbing
-  // meanwhile it would meet its next burst at a rate IoT never allowed it. As the fleet's schedule, it
-  // counts nothing once a whole slot went unused since (the bucket full for a slot's time, no call
-  // waiting: a late timer is no idle slot): else each call, taking one token from a full bucket, counted
-  // the slot that refilled it, and an instance calling at a quarter of its rate climbed to PUB_QPS_LIMIT
-  // in minutes.
+  // meanwhile it would meet its next burst at a rate IoT never allowed it.
   #grow(now: number): void {
     if (this.#slowStart || this.#rate >= this.#options.limitQps) {
       this.#lastGrowthAt = now
@@ -280,10 +276,9 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     }
     const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
     const fullAt = this.#refilledAt + ((capacity - this.#tokens) * 1_000) / this.#rate
-    const slotUnused = this.#waiters.length === 0 && now - fullAt >= 1_000 / this.#rate
     const since =
       Math.min(now, fullAt) - Math.max(this.#lastGrowthAt, this.#lastCutAt + this.#options.cooldownMs)
-    if (since > 0 && !slotUnused) {
+    if (since > 0) {
       this.#rate = Math.min(
         this.#options.limitQps,
         this.#rate * (1 + this.#options.growthPerSecond) ** (since / 1_000),
