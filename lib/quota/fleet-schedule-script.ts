@@ -46,7 +46,7 @@ import type { RedisScript } from '../redis/connection.js'
 export const FLEET_SCHEDULE = {
   /** Rate of a fresh schedule, calls per second (never above PUB_QPS_LIMIT). */
   startQps: 20,
-  /** Slow start: the rate doubles this often at full use until the first throttle, or the remembered rate. */
+  /** Slow start: the rate doubles this often at full use, until the first throttle or the remembered rate. */
   doublingMs: 100,
   /** Growth per second after the cooldown that follows a cut. */
   growthPerSecond: 0.05,
@@ -324,7 +324,10 @@ export interface ScheduleReply {
   rate: number
   /** Tickets the schedule left unused before this operation; negative, the backlog ahead of it. */
   slack: number
-  /** In slow start below the remembered rate and PUB_QPS_LIMIT: the rate may double every `doublingMs`, so the wait may end sooner. */
+  /**
+   * In slow start below the remembered rate and PUB_QPS_LIMIT: the rate may double every `doublingMs`,
+   * so the wait may end sooner.
+   */
   growing: boolean
   /** Tickets a `take` handed out: `ticket` and the ones after it, each due 1 / rate after the one before. */
   block: number
