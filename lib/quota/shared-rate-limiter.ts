@@ -60,8 +60,6 @@ export class SharedRateLimiter implements PubRateLimiter {
   #reportQueued = false
   // A report held back while slots taken ahead last; a throttle sends the successes at once instead.
   #heldReport: NodeJS.Timeout | undefined
-  // The ticket of the latest call the schedule let through: a throttle naming no slot sends it.
-  #callTicket: number | undefined
   // Tickets taken ahead while the fleet had room: slot k (from `next` to before `end`) is ticket `first + k`,
   // due k × `everyMs` after `at` (performance.now()), usable until `until`.
   #ahead = { first: 0, next: 0, end: 0, at: 0, everyMs: 0, until: 0 }
@@ -99,7 +97,6 @@ export class SharedRateLimiter implements PubRateLimiter {
       // bring slots for the next calls (its ticket is the first). An answer lets one call through this
       // way: a batch's concurrent calls wait for their own.
       this.#lastReply = undefined
-      this.#callTicket = undefined
       void this.#run('take', deadline, undefined, this.#options.blockSize).then((reply) => {
         if (reply?.granted) slot.ticket = reply.ticket
       })
@@ -153,9 +150,8 @@ export class SharedRateLimiter implements PubRateLimiter {
       this.#options.fallback.recordThrottle()
       return
     }
-    // The throttled call's own ticket; a caller naming no slot gets the latest the schedule let through.
-    const ticket = slot ? slot.ticket : this.#callTicket
-    void this.#run('throttle', Number.POSITIVE_INFINITY, ticket).then((reply) => {
+    // The throttled call's own ticket (unknown: a call that went before its answer, or its own limiter's).
+    void this.#run('throttle', Number.POSITIVE_INFINITY, slot?.ticket).then((reply) => {
       // Lost with Redis: the own limiter takes over now, and must not go on at the pace IoT just throttled.
       if (reply !== undefined) return
       this.#standIn()
@@ -211,8 +207,7 @@ export class SharedRateLimiter implements PubRateLimiter {
     // (a caller slower than a fast fleet's rate) a slot still serves, shifted by less than a call's jitter.
     const lastTooLate = Math.floor((now - AHEAD_LATE_MS - ahead.at) / ahead.everyMs)
     const index = Math.max(ahead.next, Math.min(ahead.end - 1, lastTooLate))
-    this.#callTicket = ahead.first + index
-    slot.ticket = this.#callTicket
+    slot.ticket = ahead.first + index
     ahead.next = index + 1
     return true
   }
@@ -246,8 +241,6 @@ export class SharedRateLimiter implements PubRateLimiter {
 
   #fallback(deadline: number): boolean | Promise<boolean> {
     this.#standIn()
-    // The call has no ticket: one from before the outage would pass it for a call made before a pause since.
-    this.#callTicket = undefined
     const granted = this.#options.fallback.acquire(deadline)
     const remember = (ok: boolean) => {
       if (!ok) this.#retryAfterMs = this.#options.fallback.retryAfterMs
@@ -287,7 +280,6 @@ export class SharedRateLimiter implements PubRateLimiter {
     if (this.#options.connection.available) this.#fleetPaces = true
     this.#rate = reply.rate
     if (operation === 'report') return reply
-    if (reply.granted && operation !== 'throttle') this.#callTicket = reply.ticket
     // A throttle recorded while the block was on its way (its own call's, say) took that room away.
     if (reply.block > 1 && this.#throttles === throttles) {
       this.#ahead = {

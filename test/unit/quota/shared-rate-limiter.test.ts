@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AdaptiveRateLimiter } from '../../../lib/quota/adaptive-rate-limiter.js'
+import type { PubSlot } from '../../../lib/quota/pub-rate-limiter.js'
 import { SharedRateLimiter } from '../../../lib/quota/shared-rate-limiter.js'
 import type { RedisConnection, RedisScript } from '../../../lib/redis/connection.js'
 
@@ -38,11 +39,11 @@ describe('SharedRateLimiter', () => {
     vi.useRealTimers()
   })
 
-  // Starts an acquire and reports when it settled, in fake milliseconds.
-  async function settle(limiter: SharedRateLimiter, deadline: number) {
+  // Starts an acquire (for `slot`) and reports when it settled, in fake milliseconds.
+  async function settle(limiter: SharedRateLimiter, deadline: number, slot: PubSlot = {}) {
     const started = Date.now()
     let settledAt = -1
-    const granted = Promise.resolve(limiter.acquire(deadline)).then((value) => {
+    const granted = Promise.resolve(limiter.acquire(deadline, slot)).then((value) => {
       settledAt = Date.now() - started
       return value
     })
@@ -50,12 +51,13 @@ describe('SharedRateLimiter', () => {
     return { granted: await granted, ms: settledAt }
   }
 
-  // A limiter (PUB_QPS_LIMIT `limitQps`) whose first call went through on the first of `answers`.
+  // A limiter (PUB_QPS_LIMIT `limitQps`) whose first call, on `firstSlot`, went through on the first of `answers`.
   async function afterFirstCall(answers: Answer[], limitQps = 1_000) {
     const { connection, calls } = fakeConnection(answers)
     const limiter = new SharedRateLimiter({ connection, limitQps, fallback: fallback() })
-    await settle(limiter, Date.now() + 1_000)
-    return { connection, calls, limiter }
+    const firstSlot: PubSlot = {}
+    await settle(limiter, Date.now() + 1_000, firstSlot)
+    return { connection, calls, limiter, firstSlot }
   }
 
   it('waits exactly the wait the schedule gave, sending the deadline as the longest acceptable wait', async () => {
@@ -330,14 +332,14 @@ describe('SharedRateLimiter', () => {
 
   it('names the throttled call’s ticket, so that the fleet can tell a call made before its pause', async () => {
     // Prepare: ticket 7, due after a wait that a check confirmed
-    const { calls, limiter } = await afterFirstCall([
+    const { calls, limiter, firstSlot } = await afterFirstCall([
       [1, 7, 30_000, 1_000_000],
       [1, 7, 0, 1_000_000],
       [1, 0, 0, 1_000_000],
     ])
 
     // Act
-    limiter.recordThrottle()
+    limiter.recordThrottle(firstSlot)
     await vi.runAllTimersAsync()
 
     // Assess: the seventh argument, after those the previous version of the script reads
@@ -417,8 +419,9 @@ describe('SharedRateLimiter', () => {
     ])
 
     // Act: throttled before the answer to its take came back
-    expect(limiter.acquire(Date.now() + 1_000)).toBe(true)
-    limiter.recordThrottle()
+    const slot: PubSlot = {}
+    expect(limiter.acquire(Date.now() + 1_000, slot)).toBe(true)
+    limiter.recordThrottle(slot)
     await vi.runAllTimersAsync()
 
     // Assess: not ticket 1, the call before
@@ -728,11 +731,12 @@ describe('SharedRateLimiter', () => {
       [1, 0, 0, 1_000_000],
     ])
     ;(connection as { available: boolean }).available = false
-    await settle(limiter, Date.now() + 1_000)
+    const slot: PubSlot = {}
+    await settle(limiter, Date.now() + 1_000, slot)
 
     // Act: Redis is back when IoT throttles that call
     ;(connection as { available: boolean }).available = true
-    limiter.recordThrottle()
+    limiter.recordThrottle(slot)
     await vi.runAllTimersAsync()
 
     // Assess: not ticket 7, a call made before the outage
