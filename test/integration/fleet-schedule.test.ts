@@ -93,6 +93,12 @@ async function rememberCut(connection: RedisConnection, rate: number): Promise<v
   await connection.run((client) => client.set(FLEET_QUOTA_MEMORY_KEY, rate))
 }
 
+// A schedule at `rate`, the rate its last cut set and remembered, untouched since past the idle minute.
+async function forgottenAt(connection: RedisConnection, rate: number): Promise<void> {
+  await writeSchedule(connection, { rate }, (now) => ({ at: now - 61_000 }))
+  await rememberCut(connection, rate)
+}
+
 describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('starts a fresh fleet at 20 calls a second and spaces tickets by the shared rate', async () => {
     // Prepare
@@ -207,8 +213,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('refuses in slow start a ticket that growth up to the rate the last cut set could not serve in time', async () => {
     // Prepare: a schedule forgotten after a cut to 30/s, then 100 tickets of the fresh slow start
     const connection = connect()
-    await writeSchedule(connection, { rate: 30 }, (now) => ({ at: now - 61_000 }))
-    await rememberCut(connection, 30)
+    await forgottenAt(connection, 30)
     for (let i = 0; i < 100; i++) await operate(connection, 'take')
 
     // Act
@@ -344,8 +349,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('forgets a schedule idle for a minute, but ends the next slow start where the last cut found the quota', async () => {
     // Prepare: a fleet at 300 calls a second, set by its last cut, idle since a minute ago
     const connection = connect()
-    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
-    await rememberCut(connection, 300)
+    await forgottenAt(connection, 300)
 
     // Act
     const fresh = await operate(connection, 'take')
@@ -359,8 +363,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('climbs past the rate remembered from before it was forgotten slowly near it, faster the further beyond', async () => {
     // Prepare: a fresh slow start that reached the remembered 300
     const connection = connect()
-    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
-    await rememberCut(connection, 300)
+    await forgottenAt(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
     // Act: 300 more successes, a second's worth at 300/s, then 315 more
@@ -379,8 +382,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('forgets the remembered rate once slow start past it reaches PUB_QPS_LIMIT with no throttle', async () => {
     // Prepare: a fresh slow start at the remembered 300/s; the account's other callers have since gone quiet
     const connection = connect()
-    await writeSchedule(connection, { rate: 300 }, (now) => ({ at: now - 61_000 }))
-    await rememberCut(connection, 300)
+    await forgottenAt(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
     // Act: successes, a few hundred at a time, until the rate stops growing; then a quiet minute and the next burst
