@@ -99,15 +99,10 @@ local key, memoryKey = KEYS[1], KEYS[2]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
   'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket',
   'cutFrom')
--- The rate the last cut set, what the quota last gave the fleet (0: none yet): it outlives the rest, in a
--- key of its own, for the previous version, sharing the hash, forgets a schedule only by its expiry.
+-- The rate the last cut set, what the quota last gave the fleet (0: none yet), in a key of its own: it
+-- outlives the hash, which is forgotten by its expiry after the idle minute (as the previous version does).
 local remembered = tonumber(redis.call('GET', memoryKey)) or 0
 local cutTo = remembered
--- A schedule untouched for a while is forgotten: its pace, its pauses, its tickets (a quiet fleet banks no burst).
-if h[3] and now - tonumber(h[3]) > ${S.idleExpiryMs} then
-  redis.call('DEL', key)
-  h = {}
-end
 local rate = tonumber(h[1]) or math.min(limit, ${S.startQps})
 local served = tonumber(h[2]) or 0
 local at = tonumber(h[3]) or now

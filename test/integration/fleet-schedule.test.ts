@@ -93,10 +93,9 @@ async function rememberCut(connection: RedisConnection, rate: number): Promise<v
   await connection.run((client) => client.set(FLEET_QUOTA_MEMORY_KEY, rate))
 }
 
-// A schedule at `rate`, the rate its last cut set and remembered, untouched since past the idle minute.
-async function forgottenAt(connection: RedisConnection, rate: number): Promise<void> {
-  await writeSchedule(connection, { rate }, (now) => ({ at: now - 61_000 }))
-  await rememberCut(connection, rate)
+// The idle minute: the schedule's hash expires (its quota memory, a key of its own, stays).
+async function idleMinute(connection: RedisConnection): Promise<void> {
+  await connection.run((client) => client.del(FLEET_SCHEDULE_KEY))
 }
 
 describe('the fleet schedule (Lua on a real redis-server)', () => {
@@ -211,9 +210,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   })
 
   it('refuses in slow start a ticket that growth up to the rate the last cut set could not serve in time', async () => {
-    // Prepare: a schedule forgotten after a cut to 30/s, then 100 tickets of the fresh slow start
+    // Prepare: a schedule forgotten after a cut to 30/s (only the memory left), then 100 tickets of the fresh slow start
     const connection = connect()
-    await forgottenAt(connection, 30)
+    await rememberCut(connection, 30)
     for (let i = 0; i < 100; i++) await operate(connection, 'take')
 
     // Act
@@ -347,9 +346,11 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   })
 
   it('forgets a schedule idle for a minute, but ends the next slow start where the last cut found the quota', async () => {
-    // Prepare: a fleet at 300 calls a second, set by its last cut, idle since a minute ago
+    // Prepare: a fleet at 300 calls a second, set by its last cut, then idle a minute
     const connection = connect()
-    await forgottenAt(connection, 300)
+    await writeSchedule(connection, { rate: 300 })
+    await rememberCut(connection, 300)
+    await idleMinute(connection)
 
     // Act
     const fresh = await operate(connection, 'take')
@@ -361,9 +362,9 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   })
 
   it('climbs past the rate remembered from before it was forgotten slowly near it, faster the further beyond', async () => {
-    // Prepare: a fresh slow start that reached the remembered 300
+    // Prepare: a fresh slow start, the schedule forgotten, that reached the remembered 300
     const connection = connect()
-    await forgottenAt(connection, 300)
+    await rememberCut(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
     // Act: 300 more successes, a second's worth at 300/s, then 315 more
@@ -382,7 +383,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
   it('forgets the remembered rate once slow start past it reaches PUB_QPS_LIMIT with no throttle', async () => {
     // Prepare: a fresh slow start at the remembered 300/s; the account's other callers have since gone quiet
     const connection = connect()
-    await forgottenAt(connection, 300)
+    await rememberCut(connection, 300)
     await operate(connection, 'take', { successes: 100 })
 
     // Act: successes, a few hundred at a time, until the rate stops growing; then a quiet minute and the next burst
@@ -390,8 +391,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     for (let n = 0; n < 30 && reached.rate < 1_000; n++) {
       reached = await operate(connection, 'take', { successes: 300 })
     }
-    const at = Number(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'at')))
-    await connection.run((client) => client.hset(FLEET_SCHEDULE_KEY, 'at', at - 61_000))
+    await idleMinute(connection)
     const next = await operate(connection, 'take', { successes: 100 })
 
     // Assess: the quota gave PUB_QPS_LIMIT; the next burst grows as a fresh one, not stopped at 300/s
@@ -422,8 +422,7 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const connection = connect()
     await operate(connection, 'take', { successes: 3 })
     await operate(connection, 'throttle')
-    const at = Number(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'at')))
-    await connection.run((client) => client.hset(FLEET_SCHEDULE_KEY, 'at', at - 61_000))
+    await idleMinute(connection)
 
     // Act
     const next = await operate(connection, 'take')
