@@ -19,15 +19,15 @@
  * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
  * answer came late (its ticket was due before the pause): with a slow fleet there are many.
  * A fresh schedule starts at a low rate and grows with each reported success, while the fleet uses its
- * rate, until the first throttle (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
- * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
- * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
- * the next slow start goes slowly, faster the further beyond it, until a throttle or PUB_QPS_LIMIT (which
- * forgets that rate): FC scales an idle fleet to zero, and each burst would otherwise overrun the quota
- * again to find it. Successes are
- * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
- * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
- * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
+ * rate, until the first throttle (slow start), so that a cold fleet never bursts into a quota others may
+ * already be using; the cut that ends it also counts the successes reported just after it, whose calls
+ * came before. A schedule idle for a minute is forgotten but for the rate its last cut set (from enough
+ * successes to tell), past which the next slow start goes slowly, faster the further beyond it, until a
+ * throttle or PUB_QPS_LIMIT (which forgets that rate): FC scales an idle fleet to zero, and each burst
+ * would otherwise overrun the quota again to find it. Successes are reported within the event loop's turn
+ * they happen in (`report`, a command no call waits for, or with the next `take`), or within 50 ms while
+ * an instance calls on tickets taken ahead, and never when older than a second, so that the count a cut
+ * relies on is the fleet's last second, not a late part of it.
  *
  * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
  * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation.
@@ -172,10 +172,11 @@ if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
--- after a cut's cooldown, a few percent a second. Either only while the fleet uses its rate (less than a
+-- after a cut's cooldown, a few percent a second. Both only while the fleet uses its rate (less than a
 -- slot left unused since the last ticket: at least half of it): a quiet fleet learns nothing of the
--- quota, and climbing meanwhile, a trickle of calls to PUB_QPS_LIMIT, it would meet its next burst at a
--- rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661). Never above the limit.
+-- quota, and climbing meanwhile (a trickle of calls, in slow start, up to PUB_QPS_LIMIT) it would meet
+-- its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661). Never
+-- above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
 local using = slack < 1
 if pastMemory then
