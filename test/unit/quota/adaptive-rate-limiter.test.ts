@@ -406,6 +406,51 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 4)
   })
 
+  it('grows in slow start not on a trickle that comes two calls at once, once a second', async () => {
+    // Prepare: a fresh instance at 20 calls a second, a slot every 50 ms
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+
+    // Act: for ten minutes, a batch of two messages each second (two calls at once, each a success 20 ms on)
+    for (let second = 0; second < 600; second++) {
+      const started = Date.now()
+      const calls = Array.from({ length: 2 }, async () => {
+        await limiter.acquire(Number.POSITIVE_INFINITY)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        limiter.recordSuccess()
+      })
+      await vi.runAllTimersAsync()
+      await Promise.all(calls)
+      vi.setSystemTime(started + 1_000)
+    }
+
+    // Assess: two calls a second use a tenth of 20 a second: nothing learned of the quota, no climb
+    expect(limiter.rate).toBeLessThan(40)
+  })
+
+  it('grows in slow start not on a trickle of calls at random times, a quarter of its rate', async () => {
+    // Prepare: a fresh instance at 20 calls a second; calls at random (seeded), 5 a second on average
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
+    let seed = 1
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647
+      return seed / 2_147_483_647
+    }
+
+    // Act: for half an hour, each call a success 20 ms after its slot
+    const started = Date.now()
+    while (Date.now() - started < 1_800_000) {
+      await vi.advanceTimersByTimeAsync((-Math.log(1 - random()) * 1_000) / 5)
+      void (async () => {
+        await limiter.acquire(Number.POSITIVE_INFINITY)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        limiter.recordSuccess()
+      })()
+    }
+
+    // Assess: a quarter of 20 a second told nothing of the quota, however the calls fell
+    expect(limiter.rate).toBeLessThan(40)
+  })
+
   it('doubles its rate for each rate’s worth of successes, up to the limit, until the first throttle', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_600 })
