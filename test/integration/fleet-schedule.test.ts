@@ -42,7 +42,7 @@ type Operands = Partial<
 /** One schedule operation, as an instance with PUB_QPS_LIMIT `limit` sends it. */
 async function operate(
   connection: RedisConnection,
-  operation: 'take' | 'check' | 'throttle',
+  operation: 'take' | 'check' | 'throttle' | 'report',
   { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0, called, block }: Operands = {},
 ) {
   const args = [operation, limit, maxWaitMs, successes, ticket, pauseMs]
@@ -147,6 +147,57 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Assess: nothing learned of the quota at a third of the rate; each success counts again once used
     expect(trickle.map((reply) => reply.rate)).toEqual([20, 20, 20])
     expect(busy.rate).toBeCloseTo(20 + 3 * Math.LN2 * 10, 1)
+  })
+
+  it('grows in slow start not on a trickle that comes ten calls at once, four times a second', async () => {
+    // Prepare: a fresh schedule at 20/s
+    const connection = connect()
+
+    // Act: for three seconds, a batch of ten each 250 ms (40 calls a second); each call's success is
+    // reported 10 ms after its ticket came due, as its instance's report sends it
+    let rate = 20
+    for (let round = 0; round < 12; round++) {
+      const started = performance.now()
+      const tickets = await Promise.all(Array.from({ length: 10 }, () => operate(connection, 'take')))
+      await Promise.all(
+        tickets.map(async (ticket) => {
+          await sleep(ticket.waitMs + 10)
+          rate = (await operate(connection, 'report', { successes: 1 })).rate
+        }),
+      )
+      await sleep(250 - (performance.now() - started))
+    }
+
+    // Assess: past twice the 40 calls a second the fleet makes, it uses under half its rate: no climb
+    expect(rate).toBeLessThan(160)
+  })
+
+  it('grows in slow start not on a trickle of calls at random times, as independent instances make them', async () => {
+    // Prepare: a fresh schedule at 20/s; calls at random (seeded), 50 a second on average
+    const connection = connect()
+    let seed = 1
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647
+      return seed / 2_147_483_647
+    }
+
+    // Act: for four seconds, each call's success reported 10 ms after its ticket came due
+    const calls: Promise<void>[] = []
+    let rate = 20
+    const started = performance.now()
+    while (performance.now() - started < 4_000) {
+      await sleep((-Math.log(1 - random()) * 1_000) / 50)
+      calls.push(
+        operate(connection, 'take').then(async (ticket) => {
+          await sleep(ticket.waitMs + 10)
+          rate = (await operate(connection, 'report', { successes: 1 })).rate
+        }),
+      )
+    }
+    await Promise.all(calls)
+
+    // Assess: past twice the 50 calls a second, the fleet uses under half its rate: no climb
+    expect(rate).toBeLessThan(200)
   })
 
   it('hands out several tickets at once only out of slots the fleet left unused, due one by one', async () => {
