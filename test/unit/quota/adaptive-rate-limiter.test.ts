@@ -213,6 +213,29 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.rate).toBeLessThan(cut * 1.05 ** 0.1)
   })
 
+  it('does not climb back on calls that use under half its rate, however they fall: a batch of two a second', async () => {
+    // Prepare: cut to 475 calls a second (500 successes in the last second), past the cooldown
+    const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
+    for (let i = 0; i < 500; i++) limiter.recordSuccess()
+    limiter.recordThrottle()
+    const cut = limiter.rate
+    vi.advanceTimersByTime(2_000)
+
+    // Act: for a minute, two calls at once each second, each a success
+    for (let second = 0; second < 60; second++) {
+      const granted = [limiter.acquire(Number.POSITIVE_INFINITY), limiter.acquire(Number.POSITIVE_INFINITY)]
+      await vi.advanceTimersByTimeAsync(10)
+      await Promise.all(granted)
+      limiter.recordSuccess()
+      limiter.recordSuccess()
+      await vi.advanceTimersByTimeAsync(990)
+    }
+    await limiter.acquire(Number.POSITIVE_INFINITY)
+
+    // Assess: no climb (counting the time its bucket took to fill after each call, it grew 1.2% in that minute)
+    expect(limiter.rate).toBe(cut)
+  })
+
   it('adds up the successes of every bucket in the last second', () => {
     // Prepare
     const limiter = new AdaptiveRateLimiter({ limitQps: 1_000, startQps: 1_000 })
@@ -401,9 +424,11 @@ describe('AdaptiveRateLimiter’s slow start', () => {
     await Promise.all(granted)
     limiter.recordSuccess()
 
-    // Assess: still 20 after the trickle, which told nothing of the quota; a step once calls wait for slots
-    expect(afterTrickle).toBe(20)
-    expect(limiter.rate).toBeCloseTo(20 + Math.LN2 * 4)
+    // Assess: one step for the first call alone (no slot had gone unused yet), none for the minute of
+    // trickle, which told nothing of the quota; a step again once calls wait for slots
+    const step = Math.LN2 * 4
+    expect(afterTrickle).toBeCloseTo(20 + step)
+    expect(limiter.rate).toBeCloseTo(20 + 2 * step)
   })
 
   it('grows in slow start not on a trickle that comes two calls at once, once a second', async () => {
