@@ -70,11 +70,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #retryAfterMs: number | undefined
   #lastThrottleAt = Number.NEGATIVE_INFINITY
   #successesSinceThrottle = 0
-  // Calls granted and slots left unused (overflowing the bucket) over about the last second, each decayed
-  // by e a second: how much of its rate the instance uses, which alone lets the rate grow.
-  #used = 0
-  #unused = 0
-  #useAt: number
+  // Whether the last call granted came less than two slots after the one before, or waited: the rate was
+  // at least half used. Only then does slow start grow with its success.
+  #lastGrantUsedRate = true
+  #lastGrantAt = Number.NEGATIVE_INFINITY
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
   readonly #successes = new Array<number>(BUCKETS).fill(0)
@@ -98,7 +97,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#rate = Math.min(this.#options.startQps, this.#options.limitQps)
     this.#lastGrowthAt = this.#options.now()
     this.#refilledAt = this.#lastGrowthAt
-    this.#useAt = this.#lastGrowthAt
   }
 
   get rate(): number {
@@ -114,7 +112,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#refill(now)
     if (this.#waiters.length === 0 && this.#tokens >= 1) {
       this.#tokens -= 1
-      this.#granted(now)
+      this.#granted(now, false)
       return true
     }
     // Refuse at once what the queue cannot serve in time, rather than let it wait to be refused.
@@ -152,7 +150,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
     // A trickle of calls, under half the rate, adds nothing: it would climb to the limit without meeting
     // the quota, and the next burst would start there (TCP's window grows by the same rule, RFC 7661).
-    if (this.#slowStart && this.#usesRate(this.#options.now()))
+    if (this.#slowStart && this.#lastGrantUsedRate)
       this.#rate = Math.min(
         this.#options.limitQps,
         this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
@@ -191,8 +189,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#slowStart = share === 0
     this.#lastGrowthAt = now
     this.#refilledAt = now
-    // The fleet paced its calls until now: its own use starts afresh.
-    ;[this.#used, this.#unused, this.#useAt] = [0, 0, now]
   }
 
   // Too few successes say little of the quota (a quiet instance): then the cut is to half, unless what it
@@ -227,10 +223,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#rebase(now)
     this.#grow(now)
     const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
-    const filled = this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000
-    this.#decayUse(now)
-    this.#unused += Math.max(0, filled - capacity)
-    this.#tokens = Math.min(capacity, filled)
+    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000)
     this.#refilledAt = now
   }
 
@@ -261,31 +254,16 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       const waiter = this.#waiters.shift() as Waiter
       if (waiter.settled) continue
       this.#tokens -= 1
-      this.#granted(this.#refilledAt)
+      this.#granted(this.#refilledAt, true)
       this.#settle(waiter, true)
     }
     while (this.#waiters[0]?.settled) this.#waiters.shift()
     this.#schedulePump()
   }
 
-  #granted(now: number): void {
-    this.#decayUse(now)
-    this.#used += 1
-  }
-
-  // At least half the rate used over about the last second, the slots unused since the last refill included.
-  #usesRate(now: number): boolean {
-    this.#decayUse(now)
-    const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)
-    const overflow = this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1_000 - capacity
-    return this.#used >= this.#unused + Math.max(0, overflow)
-  }
-
-  #decayUse(now: number): void {
-    const decay = Math.exp(-Math.max(0, now - this.#useAt) / WINDOW_MS)
-    this.#used *= decay
-    this.#unused *= decay
-    this.#useAt = now
+  #granted(now: number, waited: boolean): void {
+    this.#lastGrantUsedRate = waited || now - this.#lastGrantAt < 2_000 / this.#rate
+    this.#lastGrantAt = now
   }
 
   // A waiter still queued at its deadline is refused, so the invocation can answer in time.
@@ -305,8 +283,8 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   // instance used its rate: once the bucket is full again it learns nothing of the quota, and climbing
   // meanwhile it would meet its next burst at a rate IoT never allowed it.
   #grow(now: number): void {
-    if (this.#slowStart || this.#rate >= this.#options.limitQps || !this.#usesRate(now)) {
-      if (now > this.#lastCutAt + this.#options.cooldownMs) this.#lastGrowthAt = now
+    if (this.#slowStart || this.#rate >= this.#options.limitQps) {
+      this.#lastGrowthAt = now
       return
     }
     const capacity = Math.max(1, (this.#rate * this.#options.burstMs) / 1_000)

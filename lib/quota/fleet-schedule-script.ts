@@ -48,8 +48,6 @@ export const FLEET_SCHEDULE = {
   startQps: 20,
   /** Slow start: the rate doubles this often at full use, until the first throttle or the remembered rate. */
   doublingMs: 100,
-  /** Growth, in slow start or after a cut, only while the fleet used half its rate over about this long. */
-  useWindowMs: 1_000,
   /** Growth per second after the cooldown that follows a cut. */
   growthPerSecond: 0.05,
   /** Growth per second within 98–101% of the rate the last cut came from: a quota that holds is probed rarely. */
@@ -100,7 +98,7 @@ local successes, pause = tonumber(ARGV[4]), tonumber(ARGV[6])
 local key, memoryKey = KEYS[1], KEYS[2]
 local h = redis.call('HMGET', key, 'rate', 'served', 'at', 'next', 'grownAt', 'cutAt', 'slow', 'pausedUntil',
   'lastPause', 'lastThrottleAt', 'sinceThrottle', 'windowEndsAt', 'slowCutAt', 'slowCutFrom', 'pauseTicket',
-  'cutFrom', 'used', 'unused')
+  'cutFrom')
 -- The rate the last cut set, what the quota last gave the fleet (0: none yet), in a key of its own: it
 -- outlives the hash, which is forgotten by its expiry after the idle minute (as the previous version does).
 local remembered = tonumber(redis.call('GET', memoryKey)) or 0
@@ -128,11 +126,6 @@ local slowCutFrom = tonumber(h[14]) or 0
 local pauseTicket = tonumber(h[15]) or -1
 -- The rate the last cut came from, which IoT throttled: near it the rate climbs slowly (0: no cut yet).
 local cutFrom = tonumber(h[16]) or 0
-
--- The fleet's use of its rate over about the last second: tickets handed out and slots left unused, each
--- decayed by e a second, so that neither one busy moment nor a quiet stretch long past decides it.
-local decay = math.exp(-math.max(0, now - at) / ${S.useWindowMs})
-local used, unused = (tonumber(h[17]) or 0) * decay, (tonumber(h[18]) or 0) * decay
 
 -- Tickets served since the last operation, at the rate then in force; a quiet fleet banks none.
 if now > at then served = served + (now - at) * rate / 1000 end
@@ -179,13 +172,13 @@ if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
--- after a cut's cooldown, a few percent a second. Both only while the fleet uses at least half its rate
--- (over about the last second, the slots unused since the last ticket included): a quiet fleet learns
--- nothing of the quota, and climbing meanwhile (a trickle of calls, evenly spaced, in batches or at
--- random, in slow start up to PUB_QPS_LIMIT) it would meet its next burst at a rate IoT never allowed it
--- (TCP's window grows by the same rule, RFC 7661). Never above the limit.
+-- after a cut's cooldown, a few percent a second. Both only while the fleet uses its rate (less than a
+-- slot left unused since the last ticket: at least half of it): a quiet fleet learns nothing of the
+-- quota, and climbing meanwhile (a trickle of calls, in slow start, up to PUB_QPS_LIMIT) it would meet
+-- its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661). Never
+-- above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-local using = used >= unused + math.max(0, slack)
+local using = slack < 1
 if pastMemory then
   local beyond = cutTo > 0 and math.max(0, rate / cutTo - 1) or 1
   if using then rate = rate + successes * (${S.pastMemoryGrowth.atIt} + beyond * ${S.pastMemoryGrowth.perShareBeyond}) end
@@ -221,7 +214,7 @@ end
 
 local granted, ticket, waitMs, block = 1, 0, 0, 0
 if op == 'throttle' then
-  if served > nextTicket then unused, served = unused + served - nextTicket, nextTicket end
+  if served > nextTicket then served = nextTicket end
   if now - cutAt >= ${S.cooldownMs} then
     local seen = lastSecond()
     -- A throttle that starts a new run of them, within a second of the last run, ends a quota window
@@ -281,7 +274,7 @@ if op == 'throttle' then
 elseif op == 'report' then
   -- Successes only, counted above.
 elseif op == 'take' then
-  if served > nextTicket then unused, served = unused + served - nextTicket, nextTicket end
+  if served > nextTicket then served = nextTicket end
   ticket = nextTicket
   waitMs = (ticket - served) * 1000 / rate
   if soonest(waitMs) > maxWait then granted = 0
@@ -290,7 +283,6 @@ elseif op == 'take' then
     -- ticket: they come due one by one at the rate, as any others.
     block = math.max(1, math.min(tonumber(ARGV[7]) or 1, math.floor(slack)))
     nextTicket = ticket + block
-    used = used + block
   end
 else
   ticket = tonumber(ARGV[5])
@@ -302,7 +294,7 @@ end
 redis.call('HSET', key, 'rate', rate, 'served', served, 'at', at, 'next', nextTicket, 'grownAt', grownAt,
   'cutAt', cutAt, 'slow', pastMemory and '2' or (slow and '1' or '0'), 'pausedUntil', pausedUntil, 'lastPause', lastPause, 'lastThrottleAt', lastThrottleAt,
   'sinceThrottle', sinceThrottle, 'windowEndsAt', windowEndsAt, 'slowCutAt', slowCutAt, 'slowCutFrom', slowCutFrom,
-  'pauseTicket', pauseTicket, 'cutFrom', cutFrom, 'used', used, 'unused', unused)
+  'pauseTicket', pauseTicket, 'cutFrom', cutFrom)
 redis.call('PEXPIRE', key, ${S.idleExpiryMs})
 if cutTo > 0 then redis.call('SET', memoryKey, cutTo, 'PX', ${S.quotaMemoryMs})
 elseif remembered > 0 then redis.call('DEL', memoryKey) end

@@ -42,7 +42,7 @@ type Operands = Partial<
 /** One schedule operation, as an instance with PUB_QPS_LIMIT `limit` sends it. */
 async function operate(
   connection: RedisConnection,
-  operation: 'take' | 'check' | 'throttle' | 'report',
+  operation: 'take' | 'check' | 'throttle',
   { limit = 1_000, maxWaitMs = 60_000, successes = 0, ticket = 0, pauseMs = 0, called, block }: Operands = {},
 ) {
   const args = [operation, limit, maxWaitMs, successes, ticket, pauseMs]
@@ -147,57 +147,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     // Assess: nothing learned of the quota at a third of the rate; each success counts again once used
     expect(trickle.map((reply) => reply.rate)).toEqual([20, 20, 20])
     expect(busy.rate).toBeCloseTo(20 + 3 * Math.LN2 * 10, 1)
-  })
-
-  it('grows in slow start not on a trickle that comes ten calls at once, four times a second', async () => {
-    // Prepare: a fresh schedule at 20/s
-    const connection = connect()
-
-    // Act: for three seconds, a batch of ten each 250 ms (40 calls a second); each call's success is
-    // reported 10 ms after its ticket came due, as its instance's report sends it
-    let rate = 20
-    for (let round = 0; round < 12; round++) {
-      const started = performance.now()
-      const tickets = await Promise.all(Array.from({ length: 10 }, () => operate(connection, 'take')))
-      await Promise.all(
-        tickets.map(async (ticket) => {
-          await sleep(ticket.waitMs + 10)
-          rate = (await operate(connection, 'report', { successes: 1 })).rate
-        }),
-      )
-      await sleep(250 - (performance.now() - started))
-    }
-
-    // Assess: past twice the 40 calls a second the fleet makes, it uses under half its rate: no climb
-    expect(rate).toBeLessThan(160)
-  })
-
-  it('grows in slow start not on a trickle of calls at random times, as independent instances make them', async () => {
-    // Prepare: a fresh schedule at 20/s; calls at random (seeded), 50 a second on average
-    const connection = connect()
-    let seed = 1
-    const random = () => {
-      seed = (seed * 48_271) % 2_147_483_647
-      return seed / 2_147_483_647
-    }
-
-    // Act: for four seconds, each call's success reported 10 ms after its ticket came due
-    const calls: Promise<void>[] = []
-    let rate = 20
-    const started = performance.now()
-    while (performance.now() - started < 4_000) {
-      await sleep((-Math.log(1 - random()) * 1_000) / 50)
-      calls.push(
-        operate(connection, 'take').then(async (ticket) => {
-          await sleep(ticket.waitMs + 10)
-          rate = (await operate(connection, 'report', { successes: 1 })).rate
-        }),
-      )
-    }
-    await Promise.all(calls)
-
-    // Assess: past twice the 50 calls a second, the fleet uses under half its rate: no climb
-    expect(rate).toBeLessThan(200)
   })
 
   it('hands out several tickets at once only out of slots the fleet left unused, due one by one', async () => {
@@ -627,26 +576,21 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(after.rate).toBeLessThan(during.rate * 1.05)
   })
 
-  it('climbs back only while the fleet used half its rate over the last second: a quiet second adds nothing, a busy one up to 5%', async () => {
+  it('climbs back only while the fleet uses its rate: a quiet second adds nothing, a busy one 5%', async () => {
     // Prepare: past the cooldown of a cut to 100/s, last grown 1 s ago; at a second's worth of unused slots
     const connection = connect()
     await writeSchedule(connection, { rate: 100 }, (now) => ({ grownAt: now - 1_000, at: now - 1_000 }))
 
-    // Act: then a backlog for 1.2 s, 30 tickets every 200 ms (the rate serves 20)
+    // Act: then 200 ms with a backlog of 30 tickets
     const quiet = await operate(connection, 'take')
-    const rates = []
-    for (let round = 0; round < 6; round++) {
-      for (let n = 0; n < 30; n++) await operate(connection, 'take')
-      rates.push((await operate(connection, 'report')).rate)
-      await sleep(200)
-    }
+    for (let n = 0; n < 30; n++) await operate(connection, 'take')
+    await sleep(200)
     const busy = await operate(connection, 'take')
 
-    // Assess: no growth over the quiet second, nor while it outweighs the busy time; then 5% a second at most
+    // Assess: no growth over the quiet second; 5% a second over the busy 200 ms
     expect(quiet.rate).toBe(100)
-    expect(rates[0]).toBe(100)
     expect(busy.rate).toBeGreaterThan(100)
-    expect(busy.rate).toBeLessThan(100 * 1.05 ** 1.2)
+    expect(busy.rate).toBeLessThan(100 * 1.05 ** 0.5)
   })
 
   it('climbs back slowly near the rate IoT last throttled, at 5% a second below and beyond it', async () => {
