@@ -70,10 +70,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   #retryAfterMs: number | undefined
   #lastThrottleAt = Number.NEGATIVE_INFINITY
   #successesSinceThrottle = 0
-  // Whether the last call granted came less than two slots after the one before, or waited: the rate was
-  // at least half used. Only then does slow start grow with its success.
-  #lastGrantUsedRate = true
-  #lastGrantAt = Number.NEGATIVE_INFINITY
   // Successes per 100 ms bucket over the last second, to measure the rate IoT really accepts: a ring of
   // counters, each slot holding the bucket it counts for.
   readonly #successes = new Array<number>(BUCKETS).fill(0)
@@ -112,7 +108,6 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
     this.#refill(now)
     if (this.#waiters.length === 0 && this.#tokens >= 1) {
       this.#tokens -= 1
-      this.#granted(now, false)
       return true
     }
     // Refuse at once what the queue cannot serve in time, rather than let it wait to be refused.
@@ -148,9 +143,7 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
   recordSuccess(): void {
     // Slow start grows with use, not time: an idle instance stays low, a saturated one doubles its rate
     // every `doublingMs` (each success adds the same step, as each acknowledgement grows TCP's window).
-    // A trickle of calls, under half the rate, adds nothing: it would climb to the limit without meeting
-    // the quota, and the next burst would start there (TCP's window grows by the same rule, RFC 7661).
-    if (this.#slowStart && this.#lastGrantUsedRate)
+    if (this.#slowStart)
       this.#rate = Math.min(
         this.#options.limitQps,
         this.#rate + (Math.LN2 * 1_000) / this.#options.doublingMs,
@@ -254,16 +247,10 @@ export class AdaptiveRateLimiter implements PubRateLimiter {
       const waiter = this.#waiters.shift() as Waiter
       if (waiter.settled) continue
       this.#tokens -= 1
-      this.#granted(this.#refilledAt, true)
       this.#settle(waiter, true)
     }
     while (this.#waiters[0]?.settled) this.#waiters.shift()
     this.#schedulePump()
-  }
-
-  #granted(now: number, waited: boolean): void {
-    this.#lastGrantUsedRate = waited || now - this.#lastGrantAt < 2_000 / this.#rate
-    this.#lastGrantAt = now
   }
 
   // A waiter still queued at its deadline is refused, so the invocation can answer in time.

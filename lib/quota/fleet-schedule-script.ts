@@ -18,16 +18,16 @@
  * steady pace only for what that pace says is left of the window; a lone one does not.
  * A throttle of the calls after a pause doubles the next one, but not that of a call made before it whose
  * answer came late (its ticket was due before the pause): with a slow fleet there are many.
- * A fresh schedule starts at a low rate and grows with each reported success, while the fleet uses its
- * rate, until the first throttle (slow start), so that a cold fleet never bursts into a quota others may
- * already be using; the cut that ends it also counts the successes reported just after it, whose calls
- * came before. A schedule idle for a minute is forgotten but for the rate its last cut set (from enough
- * successes to tell), past which the next slow start goes slowly, faster the further beyond it, until a
- * throttle or PUB_QPS_LIMIT (which forgets that rate): FC scales an idle fleet to zero, and each burst
- * would otherwise overrun the quota again to find it. Successes are reported within the event loop's turn
- * they happen in (`report`, a command no call waits for, or with the next `take`), or within 50 ms while
- * an instance calls on tickets taken ahead, and never when older than a second, so that the count a cut
- * relies on is the fleet's last second, not a late part of it.
+ * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
+ * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
+ * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
+ * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
+ * the next slow start goes slowly, faster the further beyond it, until a throttle or PUB_QPS_LIMIT (which
+ * forgets that rate): FC scales an idle fleet to zero, and each burst would otherwise overrun the quota
+ * again to find it. Successes are
+ * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
+ * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
+ * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
  *
  * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
  * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation.
@@ -172,19 +172,16 @@ if successes > 0 and now - slowCutAt < ${S.lateReportMs} then
 end
 
 -- Growth: in slow start each reported success adds a step (doubling every ${S.doublingMs} ms at full use);
--- after a cut's cooldown, a few percent a second. Both only while the fleet uses its rate (less than a
--- slot left unused since the last ticket: at least half of it): a quiet fleet learns nothing of the
--- quota, and climbing meanwhile (a trickle of calls, in slow start, up to PUB_QPS_LIMIT) it would meet
--- its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661). Never
--- above the limit.
+-- after a cut's cooldown, a few percent a second, but only while the fleet uses its rate (no slot left
+-- unused since the last ticket): a quiet fleet learns nothing of the quota, and climbing meanwhile it would
+-- meet its next burst at a rate IoT never allowed it (TCP's window grows by the same rule, RFC 7661).
+-- Never above the limit.
 local from = math.max(grownAt, cutAt + ${S.cooldownMs})
-local using = slack < 1
 if pastMemory then
   local beyond = cutTo > 0 and math.max(0, rate / cutTo - 1) or 1
-  if using then rate = rate + successes * (${S.pastMemoryGrowth.atIt} + beyond * ${S.pastMemoryGrowth.perShareBeyond}) end
-elseif slow then
-  if using then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs} end
-elseif now > from and using then
+  rate = rate + successes * (${S.pastMemoryGrowth.atIt} + beyond * ${S.pastMemoryGrowth.perShareBeyond})
+elseif slow then rate = rate + successes * ${(Math.LN2 * 1000) / S.doublingMs}
+elseif now > from and slack < 1 then
   local growth = ${S.growthPerSecond}
   if rate >= cutFrom * 0.98 and rate < cutFrom * 1.01 then growth = ${S.nearCutGrowthPerSecond} end
   rate = rate * (1 + growth) ^ ((now - from) / 1000)

@@ -130,25 +130,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     expect(many.rate).toBe(500)
   })
 
-  it('grows in slow start only while the fleet uses at least half its rate: a trickle of calls adds nothing', async () => {
-    // Prepare: a fresh schedule at 20/s (a slot every 50 ms), one ticket handed out
-    const connection = connect()
-    await operate(connection, 'take')
-
-    // Act: a trickle, a ticket every 150 ms with the last call's success; then a backlog of 10 tickets
-    const trickle = []
-    for (let n = 0; n < 3; n++) {
-      await sleep(150)
-      trickle.push(await operate(connection, 'take', { successes: 1 }))
-    }
-    for (let n = 0; n < 10; n++) await operate(connection, 'take')
-    const busy = await operate(connection, 'take', { successes: 3 })
-
-    // Assess: nothing learned of the quota at a third of the rate; each success counts again once used
-    expect(trickle.map((reply) => reply.rate)).toEqual([20, 20, 20])
-    expect(busy.rate).toBeCloseTo(20 + 3 * Math.LN2 * 10, 1)
-  })
-
   it('hands out several tickets at once only out of slots the fleet left unused, due one by one', async () => {
     // Prepare: 1,000 calls a second, 30 ms without a ticket handed out
     const connection = connect()
@@ -397,24 +378,6 @@ describe('the fleet schedule (Lua on a real redis-server)', () => {
     const cut = await operate(connection, 'throttle')
     expect(await connection.run((client) => client.hget(FLEET_SCHEDULE_KEY, 'slow'))).toBe('0')
     expect((await operate(connection, 'take', { successes: 300 })).rate).toBe(cut.rate)
-  })
-
-  it('climbs past the rate remembered only while the fleet uses at least half its rate, and so keeps it', async () => {
-    // Prepare: a fresh slow start that reached the remembered 300/s (a slot every 3.3 ms), one ticket handed out
-    const connection = connect()
-    await rememberCut(connection, 300)
-    await operate(connection, 'take', { successes: 100 })
-
-    // Act: a light fleet, a ticket every 20 ms (a sixth of the rate), each with a second's worth of successes
-    let light = await operate(connection, 'take')
-    for (let n = 0; n < 5; n++) {
-      await sleep(20)
-      light = await operate(connection, 'take', { successes: 300 })
-    }
-
-    // Assess: still at the memory, which stays: a light fleet learned nothing of the quota
-    expect(light.rate).toBe(300)
-    expect(Number(await connection.run((client) => client.get(FLEET_QUOTA_MEMORY_KEY)))).toBe(300)
   })
 
   it('forgets the remembered rate once slow start past it reaches PUB_QPS_LIMIT with no throttle', async () => {
