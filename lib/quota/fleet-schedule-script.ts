@@ -21,13 +21,13 @@
  * A fresh schedule starts at a low rate and grows with each reported success until the first throttle
  * (slow start), so that a cold fleet never bursts into a quota others may already be using; the cut that
  * ends it also counts the successes reported just after it, whose calls came before. A schedule idle for
- * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which
- * the next slow start goes slowly, faster the further beyond it, until a throttle or PUB_QPS_LIMIT (which
+ * a minute is forgotten but for the rate its last cut set (from enough successes to tell), past which the
+ * next slow start goes slowly, faster the further beyond it, until a throttle or PUB_QPS_LIMIT (which
  * forgets that rate): FC scales an idle fleet to zero, and each burst would otherwise overrun the quota
- * again to find it. Successes are
- * reported within the event loop's turn they happen in (`report`, a command no call waits for, or with
- * the next `take`), or within 50 ms while an instance calls on tickets taken ahead, and never when older
- * than a second, so that the count a cut relies on is the fleet's last second, not a late part of it.
+ * again to find it. Successes are reported within the event loop's turn they happen in (`report`, a
+ * command no call waits for, or with the next `take`), or within 50 ms while an instance calls on tickets
+ * taken ahead, and never when older than a second, so that the count a cut relies on is the fleet's last
+ * second, not a late part of it.
  *
  * KEYS[1]: the schedule hash, which expires after the idle minute (the previous version forgets it by
  * that alone); KEYS[2]: the rate the last cut set, kept until a day after the last operation.
